@@ -1,0 +1,31 @@
+"""physdl: the library of the course "Physics-based deep learning".
+
+Layers (dependencies point one way): ``ops`` (finite differences) -> ``pde`` (solvers) and
+``nn`` (networks) -> methods (``surrogate``, ...). Services: ``config``, ``data``, ``train``,
+``metrics``, ``viz``.
+
+Submodules load on first use, so ``import physdl`` is instant and does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("config", "data", "metrics", "nn", "ops", "pde", "surrogate", "train", "viz")
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"physdl.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'physdl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
