@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 # The tested PyTorch build; override for another, e.g. make test TORCH_SPEC='torch>=2.2'
 TORCH_SPEC ?= torch==2.13.0
+# Extra pip arguments for that install, e.g. --index-url of a CPU-only wheel index
+TORCH_PIP_ARGS ?=
 BIN := $(VENV)/bin
 NOTEBOOKS := $(wildcard book/[0-9][0-9]_*.ipynb)
 
@@ -16,7 +18,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)" $(TORCH_PIP_ARGS)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@

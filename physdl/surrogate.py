@@ -110,25 +110,39 @@ def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, di
     return ({k: v[:cut] for k, v in data.items()}, {k: v[cut:] for k, v in data.items()})
 
 
-class Scaled(nn.Module):
-    """Wraps a network so that it predicts outputs divided by fixed per-channel scales.
+def force_magnitude(inputs: torch.Tensor) -> torch.Tensor:
+    """Largest body-force magnitude of each sample, ``(batch, 1, 1, 1)``, from channels f_x, f_y."""
+    return torch.linalg.vector_norm(inputs[:, :2], dim=1).amax(dim=(1, 2), keepdim=True)[:, None].clamp_min(1e-12)
 
-    The inner network works on values of order one; :meth:`forward` returns physical
-    units. ``scale`` has one entry per output channel.
+
+class Scaled(nn.Module):
+    """Wraps a network so that it works on dimensionless values of order one.
+
+    Stokes flow is linear in the force, so the outputs are divided by the force magnitude of
+    their sample and then by a fixed per-channel scale ``scale`` (``(channel,)``); the inner
+    network predicts these normalised values and :meth:`forward` returns physical units.
+    This is the normalisation by the driving magnitude that Thuerey et al. use for flows
+    around airfoils.
     """
 
     def __init__(self, net: nn.Module, scale: torch.Tensor) -> None:
         super().__init__()
+        if scale.dim() != 1:
+            raise ValueError(f"scale must be a vector with one entry per output channel, got {tuple(scale.shape)}")
         self.net = net
-        self.register_buffer("scale", scale.reshape(1, -1, *([1] * (scale.dim() == 1) * 2)).clone())
+        self.register_buffer("scale", scale.reshape(1, -1, 1, 1).clone())
+
+    def normalise(self, targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Physical targets to the normalised values the inner network predicts."""
+        return targets / (self.scale * force_magnitude(inputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x) * self.scale
+        return self.net(x) * self.scale * force_magnitude(x)
 
 
-def output_scale(targets: torch.Tensor) -> torch.Tensor:
-    """Per-channel root-mean-square of ``(batch, channel, nx, ny)`` targets."""
-    return targets.pow(2).mean(dim=(0, 2, 3)).sqrt()
+def output_scale(targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """Per-channel root-mean-square of targets divided by their force magnitude, ``(channel,)``."""
+    return (targets / force_magnitude(inputs)).pow(2).mean(dim=(0, 2, 3)).sqrt()
 
 
 def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -165,19 +179,22 @@ def train_surrogate(
 ) -> History:
     """Adam with cosine decay on the MSE of scaled outputs; validation = mean relative L2.
 
-    ``model`` should be a :class:`Scaled` network so that the loss weighs channels equally.
-    The weights with the best validation error are kept.
+    ``model`` is a :class:`Scaled` network: the loss is the MSE of normalised values, so
+    that channels and samples weigh equally. The weights with the best validation error are
+    kept.
     """
+    if not isinstance(model, Scaled):
+        raise TypeError("train_surrogate expects a Scaled network (see Scaled)")
     dev = next(model.parameters()).device
     x, y = train["inputs"].to(dev), train["targets"].to(dev)
-    scale = model.scale if isinstance(model, Scaled) else torch.ones(1, y.shape[1], 1, 1, device=dev)
     order = batches(len(x), batch_size, torch.Generator().manual_seed(seed))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
 
     def loss_fn(step: int) -> torch.Tensor:
         idx = next(order).to(dev)
-        return ((model(x[idx]) - y[idx]) / scale).pow(2).mean()
+        xb = x[idx]
+        return (model.net(xb) - model.normalise(y[idx], xb)).pow(2).mean()
 
     def validate() -> float:
         return float(channel_errors(predict(model, test["inputs"]), test["targets"]).mean())
@@ -191,11 +208,13 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
     """The lecture's sanity check: fit a single ``(1, c, nx, ny)`` pair with Adam."""
     if inputs.shape[0] != 1 or targets.shape[0] != 1:
         raise ValueError("the overfitting test takes exactly one sample (batch size 1)")
+    if not isinstance(model, Scaled):
+        raise TypeError("overfit_one_sample expects a Scaled network (see Scaled)")
     dev = next(model.parameters()).device
     x, y = inputs.to(dev), targets.to(dev)
-    scale = model.scale if isinstance(model, Scaled) else 1.0
+    y_norm = model.normalise(y, x)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    return fit(model, lambda _: ((model(x) - y) / scale).pow(2).mean(), opt, steps, desc="overfit 1 sample")
+    return fit(model, lambda _: (model.net(x) - y_norm).pow(2).mean(), opt, steps, desc="overfit 1 sample")
 
 
 def time_call(fn, repeats: int = 5) -> float:
