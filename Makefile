@@ -29,7 +29,7 @@ book: install
 test: unit notebooks book-quick
 
 unit: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 notebooks: install
 	PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NOTEBOOKS)
