@@ -1,0 +1,39 @@
+"""Figure and animation helpers return renderable objects and reject bad shapes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from physdl import viz  # noqa: E402
+
+
+def test_fields_and_compare():
+    fig = viz.fields({"a": torch.randn(8, 8), "b": torch.randn(8, 8), "c": torch.randn(8, 8)}, ncols=2)
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 3
+    plt.close(fig)
+    fig = viz.compare(torch.randn(3, 8, 8), torch.randn(3, 8, 8), ["p", "u", "v"])
+    assert fig.axes[0].get_title() == "p: truth"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="channel"):
+        viz.compare(torch.randn(2, 8, 8), torch.randn(2, 8, 8), ["p", "u", "v"])
+
+
+def test_loss_curves_accept_lists_and_pairs():
+    fig = viz.loss_curves({"train": [1.0, 0.5, 0.1], "val": ([10, 20], [0.9, 0.2])})
+    assert len(fig.axes[0].lines) == 2
+    plt.close(fig)
+
+
+def test_animation_is_standalone_html():
+    html = viz.animate(torch.rand(4, 6, 6), title="demo")
+    assert "<script" in html and "<img" in html
+    with pytest.raises(ValueError, match="time, nx, ny"):
+        viz.animate(torch.rand(6, 6))
+
+
+def test_glue_returns_value_outside_a_book_build():
+    assert viz.glue("x", 3.5) == 3.5
