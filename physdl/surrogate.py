@@ -35,6 +35,7 @@ class SurrogateConfig:
         test_fraction: share of the samples held out for testing.
         nu: kinematic viscosity of the flow solver.
         penalty: Brinkman penalty inside obstacles.
+        edge: width (grid cells) of the anti-aliased rim of the obstacles; 0 for binary masks.
         seed: seed of the data and of the weight initialisation.
         unet_base, unet_levels: U-Net width and depth.
         mlp_hidden: hidden widths of the fully connected baseline.
@@ -48,6 +49,7 @@ class SurrogateConfig:
     test_fraction: float = 0.2
     nu: float = 1.0
     penalty: float = 1e6
+    edge: float = 0.0
     seed: int = 0
     unet_base: int = 16
     unet_levels: int = 4
@@ -60,7 +62,7 @@ class SurrogateConfig:
 
     def data_config(self) -> dict:
         """The part of the config that determines the data set (the cache key)."""
-        keys = ("n", "samples", "nu", "penalty", "seed")
+        keys = ("n", "samples", "nu", "penalty", "edge", "seed")
         return {"generator": DATA_VERSION, **{k: v for k, v in asdict(self).items() if k in keys}}
 
 
@@ -73,7 +75,7 @@ def chapter_config(profile: str | None = None) -> SurrogateConfig:
     )
 
 
-def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int,
+def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, edge: float = 0.0,
                    chunk: int = 500) -> dict[str, torch.Tensor]:
     """Random obstacles and uniform body forces acting on the fluid, and their Stokes flows.
 
@@ -81,7 +83,7 @@ def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int,
     channels :data:`INPUTS` and :data:`OUTPUTS`; solved in float64.
     """
     gen = torch.Generator().manual_seed(seed)
-    mask = random_obstacles(samples, n, generator=gen)
+    mask = random_obstacles(samples, n, generator=gen, edge=edge)
     # The body force drives the fluid only; the obstacles are held in place.
     force = random_forces(samples, n, generator=gen) * (1 - mask)
     p, u = [], []

@@ -98,6 +98,14 @@ def test_generators():
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     frac = mask.mean(dim=(1, 2, 3))
     assert float(frac.min()) > 0
+    soft = flow.random_obstacles(50, 32, count=(2, 3), generator=torch.Generator().manual_seed(0), edge=1.5)
+    assert float(soft.min()) >= 0 and float(soft.max()) <= 1
+    rim = (soft > 0) & (soft < 1)
+    assert rim.any(), "an anti-aliased mask has fractional values on the rims"
+    # same discs: the binary mask is the soft one thresholded at one half, up to rim nodes
+    assert float(((soft >= 0.5).double() - mask).abs().mean()) < 0.02
+    with pytest.raises(ValueError, match="edge"):
+        flow.random_obstacles(1, 8, edge=-1.0)
     f = flow.random_forces(50, 32, magnitude=(0.5, 1.5), generator=g)
     size = f[:, :, 0, 0].norm(dim=1)
     assert float(size.min()) >= 0.5 and float(size.max()) <= 1.5

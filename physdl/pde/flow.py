@@ -186,13 +186,18 @@ def random_obstacles(
     radius: tuple[float, float] = (0.06, 0.16),
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
+    edge: float = 0.0,
 ) -> torch.Tensor:
     """Random discs on the periodic unit square, as a solid mask ``(batch, 1, n, n)``.
 
     Each sample holds between ``count[0]`` and ``count[1]`` discs (inclusive) with radii
     drawn uniformly from ``radius`` (fractions of the box side); discs may overlap.
-    Node ``i`` sits at ``x = i / n``.
+    Node ``i`` sits at ``x = i / n``. ``edge = 0`` gives a binary mask; ``edge > 0`` ramps
+    the mask linearly from 1 to 0 over ``edge`` grid cells across each disc's rim
+    (anti-aliasing), so the obstacle's shape is not rounded to whole cells.
     """
+    if edge < 0:
+        raise ValueError(f"edge must be non-negative (grid cells), got {edge}")
     if batch < 1 or n < 4:
         raise ValueError(f"need batch >= 1 and n >= 4, got batch={batch}, n={n}")
     lo, hi = count
@@ -212,7 +217,10 @@ def random_obstacles(
             _periodic_distance(X, centres[:, j, 0, None, None], 1.0),
             _periodic_distance(Y, centres[:, j, 1, None, None], 1.0),
         )
-        disc = (dist <= radii[:, j, None, None]).to(dtype) * active
+        if edge > 0:
+            disc = ((radii[:, j, None, None] - dist) * n / edge + 0.5).clamp(0, 1) * active
+        else:
+            disc = (dist <= radii[:, j, None, None]).to(dtype) * active
         mask[:, 0] = torch.maximum(mask[:, 0], disc)
     return mask
 
