@@ -104,6 +104,10 @@ def test_generators():
     assert rim.any(), "an anti-aliased mask has fractional values on the rims"
     # same discs: the binary mask is the soft one thresholded at one half, up to rim nodes
     assert float(((soft >= 0.5).double() - mask).abs().mean()) < 0.02
+    with pytest.raises(ValueError, match="positive"):
+        flow.poiseuille_profile(torch.zeros(3), 0.0, 0.5, 1.0, 1.0)
+    with pytest.raises(ValueError, match="batch"):
+        flow.random_forces(0, 8)
     with pytest.raises(ValueError, match="edge"):
         flow.random_obstacles(1, 8, edge=-1.0)
     f = flow.random_forces(50, 32, magnitude=(0.5, 1.5), generator=g)

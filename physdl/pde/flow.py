@@ -233,6 +233,8 @@ def random_forces(
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """Uniform body forces of random direction and magnitude, ``(batch, 2, n, n)``."""
+    if batch < 1 or n < 1:
+        raise ValueError(f"need batch >= 1 and n >= 1, got batch={batch}, n={n}")
     if not 0 <= magnitude[0] <= magnitude[1]:
         raise ValueError(f"magnitude must satisfy 0 <= min <= max, got {magnitude}")
     angle = 2 * math.pi * torch.rand(batch, generator=generator, dtype=dtype)
@@ -243,5 +245,7 @@ def random_forces(
 
 def poiseuille_profile(y: torch.Tensor, half_width: float, centre: float, force: float, nu: float) -> torch.Tensor:
     """Plane Poiseuille velocity ``f / (2 nu) (h^2 - (y - y_c)^2)`` inside the gap, 0 outside."""
+    if not half_width > 0 or not nu > 0:
+        raise ValueError(f"half_width and nu must be positive, got half_width={half_width}, nu={nu}")
     s = half_width**2 - (y - centre) ** 2
     return force / (2 * nu) * s.clamp_min(0)
