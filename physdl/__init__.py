@@ -1,7 +1,7 @@
 """physdl: the library of the course "Physics-based deep learning".
 
 Layers (dependencies point one way): ``ops`` (finite differences) -> ``pde`` (solvers) and
-``nn`` (networks) -> methods (``surrogate``, ...). Services: ``config``, ``data``, ``train``,
+``nn`` (networks) -> methods (``surrogate``, ``pinn``, ...). Services: ``config``, ``data``, ``train``,
 ``metrics``, ``viz``.
 
 Submodules load on first use, so ``import physdl`` is instant and does not import torch.
@@ -14,7 +14,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("config", "data", "metrics", "nn", "ops", "pde", "surrogate", "train", "viz")
+_SUBMODULES = ("burgers_pinn", "config", "data", "metrics", "nn", "ops", "pde", "pinn", "surrogate", "train", "viz")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -16,13 +16,17 @@ from torch import nn
 
 from physdl import config as _config
 from physdl.data import cached
-from physdl.pde.flow import random_forces, random_obstacles, solve_stokes
+from physdl.pde.flow import face_average, random_forces, random_obstacles, solve_stokes
 from physdl.train import History, batches, fit
 
 INPUTS = ("f_x", "f_y", "mask")
 OUTPUTS = ("p", "u_x", "u_y")
 # Bump when the data generator changes, so that stale cache files are not reused.
-DATA_VERSION = "stokes-mac-fluid-force-1"
+DATA_VERSION = "stokes-mac-fluid-force-2"
+# Where each channel lives on the staggered grid: "x"/"y" = the x/y component of a vector on
+# the x/y faces, "s" = a scalar at the nodes.
+INPUT_ROLES = ("x", "y", "s")
+OUTPUT_ROLES = ("s", "x", "y")
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,10 @@ def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, e
     """
     gen = torch.Generator().manual_seed(seed)
     mask = random_obstacles(samples, n, generator=gen, edge=edge)
-    # The body force drives the fluid only; the obstacles are held in place.
-    force = random_forces(samples, n, generator=gen) * (1 - mask)
+    # The body force drives the fluid only; the obstacles are held in place. The force lives
+    # on the faces, so it is masked by the mask averaged onto the faces, which keeps the data
+    # set exactly symmetric under the reflections and rotations of the grid (see symmetry).
+    force = random_forces(samples, n, generator=gen) * (1 - face_average(mask))
     p, u = [], []
     for i in range(0, samples, chunk):
         sol = solve_stokes(force[i : i + chunk], mask[i : i + chunk], 1.0 / n, nu=nu, penalty=penalty)
@@ -110,6 +116,45 @@ def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, di
     n = len(data["inputs"])
     cut = n - max(1, round(n * test_fraction))
     return ({k: v[:cut] for k, v in data.items()}, {k: v[cut:] for k, v in data.items()})
+
+
+def _transform_channels(t: torch.Tensor, roles: tuple[str, ...], transpose: bool,
+                        flip_x: bool, flip_y: bool) -> torch.Tensor:
+    """Apply one element of the square's symmetry group to fields on the staggered grid."""
+    if t.dim() != 4 or t.shape[1] != len(roles):
+        raise ValueError(f"expected (batch, {len(roles)}, nx, ny), got {tuple(t.shape)}")
+    chans = [c.transpose(-2, -1) if transpose else c for c in t.unbind(dim=1)]
+    if transpose:
+        # The transposed x-component is the y-component of the transposed field, and back.
+        ix, iy = roles.index("x"), roles.index("y")
+        chans[ix], chans[iy] = chans[iy], chans[ix]
+    for flip, axis, comp in ((flip_x, -2, "x"), (flip_y, -1, "y")):
+        if not flip:
+            continue
+        for k, r in enumerate(roles):
+            c = chans[k].flip(axis)
+            # x -> -x maps face i + 1/2 to face n - 1 - i (a plain flip) but node i to node
+            # n - i (a flip and a shift by one); the component along the axis changes sign.
+            chans[k] = -c if r == comp else torch.roll(c, 1, dims=axis)
+    return torch.stack(chans, dim=1)
+
+
+def symmetry(inputs: torch.Tensor, targets: torch.Tensor, element: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One of the 8 symmetries of the periodic square applied to a data pair.
+
+    ``element`` in ``0..7`` encodes (transpose, flip x, flip y) as bits 2, 1, 0; element 0 is the
+    identity. Fields are treated where they live on the staggered grid (``INPUT_ROLES``,
+    ``OUTPUT_ROLES``), so the transformed pair is again an exact solution of the discrete
+    problem: a free, exact data augmentation. ``inputs`` and ``targets`` are
+    ``(batch, 3, n, n)``; the grid must be square for a transpose.
+    """
+    if not 0 <= element < 8:
+        raise ValueError(f"element must be in 0..7, got {element}")
+    transpose, flip_x, flip_y = bool(element & 4), bool(element & 2), bool(element & 1)
+    if transpose and inputs.shape[-1] != inputs.shape[-2]:
+        raise ValueError(f"a transpose needs a square grid, got {tuple(inputs.shape[-2:])}")
+    return (_transform_channels(inputs, INPUT_ROLES, transpose, flip_x, flip_y),
+            _transform_channels(targets, OUTPUT_ROLES, transpose, flip_x, flip_y))
 
 
 def force_magnitude(inputs: torch.Tensor) -> torch.Tensor:
@@ -138,8 +183,13 @@ class Scaled(nn.Module):
         """Physical targets to the normalised values the inner network predicts."""
         return targets / (self.scale * force_magnitude(inputs))
 
+    @staticmethod
+    def normalise_inputs(inputs: torch.Tensor) -> torch.Tensor:
+        """Force channels divided by the sample's force magnitude; the mask unchanged."""
+        return torch.cat([inputs[:, :2] / force_magnitude(inputs), inputs[:, 2:]], dim=1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x) * self.scale * force_magnitude(x)
+        return self.net(self.normalise_inputs(x)) * self.scale * force_magnitude(x)
 
 
 def output_scale(targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
@@ -178,25 +228,30 @@ def train_surrogate(
     desc: str = "surrogate",
     validate_every: int = 200,
     progress: bool | None = None,
+    augment: bool = False,
 ) -> History:
     """Adam with cosine decay on the MSE of scaled outputs; validation = mean relative L2.
 
     ``model`` is a :class:`Scaled` network: the loss is the MSE of normalised values, so
     that channels and samples weigh equally. The weights with the best validation error are
-    kept.
+    kept. With ``augment``, each batch is moved by a random one of the 8 symmetries of the
+    square (:func:`symmetry`), which multiplies the data at no cost and is exact.
     """
     if not isinstance(model, Scaled):
         raise TypeError("train_surrogate expects a Scaled network (see Scaled)")
     dev = next(model.parameters()).device
     x, y = train["inputs"].to(dev), train["targets"].to(dev)
-    order = batches(len(x), batch_size, torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
+    order = batches(len(x), batch_size, gen)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
 
     def loss_fn(step: int) -> torch.Tensor:
         idx = next(order).to(dev)
-        xb = x[idx]
-        return (model.net(xb) - model.normalise(y[idx], xb)).pow(2).mean()
+        xb, yb = x[idx], y[idx]
+        if augment:
+            xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen)))
+        return (model.net(model.normalise_inputs(xb)) - model.normalise(yb, xb)).pow(2).mean()
 
     def validate() -> float:
         return float(channel_errors(predict(model, test["inputs"]), test["targets"]).mean())
@@ -216,7 +271,8 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
     x, y = inputs.to(dev), targets.to(dev)
     y_norm = model.normalise(y, x)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    return fit(model, lambda _: (model.net(x) - y_norm).pow(2).mean(), opt, steps, desc="overfit 1 sample")
+    x_norm = model.normalise_inputs(x)
+    return fit(model, lambda _: (model.net(x_norm) - y_norm).pow(2).mean(), opt, steps, desc="overfit 1 sample")
 
 
 def time_call(fn, repeats: int = 5) -> float:

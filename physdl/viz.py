@@ -115,6 +115,47 @@ def loss_curves(curves: Mapping[str, Sequence[float] | tuple[Sequence[int], Sequ
     return fig
 
 
+def spacetime(ax, field: torch.Tensor | np.ndarray, title: str,
+              extent: tuple[float, float, float, float] = (-1.0, 1.0, 0.0, 1.0),
+              cmap: str = FIELD_CMAP, symmetric: bool = True):
+    """A field ``u(x, t)`` shaped ``(time, position)`` on ``ax``, time upwards, with a colour bar.
+
+    ``extent`` is ``(x0, x1, t0, t1)``; ``symmetric`` centres the colour scale on zero.
+    """
+    field = _np(field)
+    if field.ndim != 2:
+        raise ValueError(f"a space-time plot needs a (time, position) array, got shape {field.shape}")
+    lim = float(np.abs(field).max()) or 1.0
+    im = ax.imshow(field, origin="lower", aspect="auto", extent=extent, cmap=cmap,
+                   vmin=-lim if symmetric else None, vmax=lim if symmetric else None)
+    ax.set_xlabel("x")
+    ax.set_ylabel("t")
+    ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax)
+    return im
+
+
+def slices(x: torch.Tensor | np.ndarray, curves: Mapping[str, torch.Tensor | np.ndarray],
+           rows: Sequence[int], titles: Sequence[str], size: float = 3.0) -> Figure:
+    """Line plots of several ``(time, position)`` fields at the time rows ``rows``, one panel each.
+
+    ``curves`` maps a label to a field; the first is drawn as a solid black reference line.
+    """
+    if len(rows) != len(titles):
+        raise ValueError("rows and titles must have the same length")
+    fig, axes = plt.subplots(1, len(rows), figsize=(size * len(rows) + 0.6, size), sharey=True, squeeze=False)
+    for ax, row, title in zip(axes[0], rows, titles):
+        for k, (label, field) in enumerate(curves.items()):
+            style = {"color": "k"} if k == 0 else {"ls": "--", "color": f"C{k - 1}"}
+            ax.plot(_np(x), _np(field)[row], label=label, **style)
+        ax.set_title(title)
+        ax.set_xlabel("x")
+    axes[0, 0].set_ylabel("u")
+    axes[0, 0].legend()
+    fig.tight_layout()
+    return fig
+
+
 def animate(frames: torch.Tensor | np.ndarray, title: str = "", interval: int = 100,
             cmap: str = FIELD_CMAP, size: float = 3.5) -> str:
     """An HTML/JavaScript animation of 2D frames shaped ``(time, nx, ny)``.

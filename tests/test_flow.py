@@ -8,7 +8,15 @@ import torch
 from physdl import ops
 from physdl.pde import flow
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    """These tests work in double precision; other test modules keep torch's default."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def test_random_flows_are_divergence_free_and_satisfy_momentum():

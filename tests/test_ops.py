@@ -7,7 +7,15 @@ import torch
 
 from physdl import ops
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    """These tests work in double precision; other test modules keep torch's default."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def periodic_grid(n: int, d: int):

@@ -1,0 +1,324 @@
+"""Physics-informed neural networks (chapter 2).
+
+A PINN represents one solution ``u(x, t)`` of a PDE by a network and trains it on
+
+    L = alpha_0 mean (u(X_i) - y_i)^2 + alpha_1 mean R(X_j)^2,
+
+the lecture's supervised term on known values ``y_i`` plus the squared residual ``R`` of the
+PDE at collocation points ``X_j`` inside the domain, with the derivatives in ``R`` taken by
+automatic differentiation of the network.
+
+A PDE is a plain function of a :class:`Derivatives` object and the PDE's coefficients, so a
+new equation takes a few lines. The heat equation, for example::
+
+    def heat(d: Derivatives, kappa: torch.Tensor) -> torch.Tensor:
+        return d("t") - kappa * d("x", "x")
+
+Points are ``(n, 2)`` tensors of ``(x, t)`` rows; values are ``(n, 1)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from physdl.train import History, fit
+
+COORDINATES = ("x", "t")
+
+Equation = Callable[..., torch.Tensor]
+"""``equation(d: Derivatives, **coefficients) -> residual (n, 1)``."""
+
+
+# --------------------------------------------------------------------------- domain and points
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The space-time rectangle ``[x0, x1] x [t0, t1]``."""
+
+    x: tuple[float, float] = (-1.0, 1.0)
+    t: tuple[float, float] = (0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        if not (self.x[0] < self.x[1] and self.t[0] < self.t[1]):
+            raise ValueError(f"empty domain x={self.x}, t={self.t}")
+
+    def check(self, points: torch.Tensor, atol: float = 1e-9) -> torch.Tensor:
+        """Return ``points`` after checking their shape ``(n, 2)`` and that they lie inside."""
+        if points.dim() != 2 or points.shape[1] != 2:
+            raise ValueError(f"points must be shaped (n, 2) with columns (x, t), got {tuple(points.shape)}")
+        for k, (lo, hi) in enumerate((self.x, self.t)):
+            c = points[:, k]
+            if torch.any(c < lo - atol) or torch.any(c > hi + atol):
+                name = COORDINATES[k]
+                raise ValueError(f"points outside the domain: {name} must lie in [{lo}, {hi}], "
+                                 f"got values in [{float(c.min()):.4g}, {float(c.max()):.4g}]")
+        return points
+
+
+def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = None,
+                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` points drawn uniformly in the domain, ``(n, 2)``."""
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    u = torch.rand(n, 2, generator=generator, dtype=dtype)
+    lo = torch.tensor([domain.x[0], domain.t[0]], dtype=dtype)
+    hi = torch.tensor([domain.x[1], domain.t[1]], dtype=dtype)
+    return lo + (hi - lo) * u
+
+
+def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """All ``(x_i, t_j)`` of a grid, ``(len(t) * len(x), 2)``, time-major (row ``j * nx + i``)."""
+    if x.dim() != 1 or t.dim() != 1:
+        raise ValueError("x and t must be vectors")
+    T, X = torch.meshgrid(t, x, indexing="ij")
+    return torch.stack([X.reshape(-1), T.reshape(-1)], dim=1)
+
+
+def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)``."""
+    x = torch.linspace(*domain.x, n, dtype=dtype)
+    return torch.stack([x, torch.full_like(x, domain.t[0])], dim=1)
+
+
+def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)``."""
+    t = torch.linspace(*domain.t, n, dtype=dtype)
+    return torch.cat([torch.stack([torch.full_like(t, xw), t], dim=1) for xw in domain.x])
+
+
+class ResampledPoints:
+    """Fresh uniform collocation points at every step, ``step -> (n, 2)``.
+
+    The same step gets the same points, so a closure-based optimiser (L-BFGS), which
+    evaluates the loss several times per step, sees one consistent loss.
+    """
+
+    def __init__(self, n: int, domain: Domain, seed: int = 0, dtype: torch.dtype = torch.float32) -> None:
+        if n < 1:
+            raise ValueError(f"n must be positive, got {n}")
+        self.n, self.domain, self.seed, self.dtype = n, domain, seed, dtype
+        self._step: int | None = None
+        self._points: torch.Tensor | None = None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        if step != self._step:
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+            self._points = uniform_points(self.n, self.domain, gen, self.dtype)
+            self._step = step
+        assert self._points is not None
+        return self._points
+
+
+class FixedPoints:
+    """The same collocation points at every step (the lecture's setup)."""
+
+    def __init__(self, points: torch.Tensor) -> None:
+        self.points = points
+
+    def __call__(self, step: int) -> torch.Tensor:
+        return self.points
+
+
+# --------------------------------------------------------------------------- derivatives and residuals
+
+
+class Derivatives:
+    """Derivatives of a network's output at given points, by automatic differentiation.
+
+    ``d("t")`` is ``du/dt``, ``d("x", "x")`` is ``d2u/dx2``; each is computed once and cached.
+    ``d.u`` is the value itself. All are ``(n, 1)`` and stay in the autograd graph, so a loss
+    built from them can be back-propagated into the network's weights.
+    """
+
+    def __init__(self, u: torch.Tensor, points: torch.Tensor, names: Sequence[str] = COORDINATES) -> None:
+        if u.shape != (points.shape[0], 1):
+            raise ValueError(f"u must be shaped (n, 1) = ({points.shape[0]}, 1), got {tuple(u.shape)}")
+        if not points.requires_grad:
+            raise ValueError("points must require grad; build them with points.requires_grad_()")
+        self.u, self.points, self.names = u, points, tuple(names)
+        self._cache: dict[tuple[str, ...], torch.Tensor] = {(): u}
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        for n in names:
+            if n not in self.names:
+                raise ValueError(f"unknown coordinate {n!r}; the coordinates are {self.names}")
+        key = tuple(names)
+        if key not in self._cache:
+            lower = self(*key[:-1])
+            (g,) = torch.autograd.grad(lower, self.points, torch.ones_like(lower), create_graph=True)
+            k = self.names.index(key[-1])
+            self._cache[key] = g[:, k : k + 1]
+        return self._cache[key]
+
+
+def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
+    """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``."""
+    return d("t") + d.u * d("x") - nu * d("x", "x")
+
+
+def heat(d: Derivatives, kappa: torch.Tensor | float) -> torch.Tensor:
+    """Residual of the heat equation, ``u_t - kappa u_xx``."""
+    return d("t") - kappa * d("x", "x")
+
+
+# --------------------------------------------------------------------------- the model and its loss
+
+
+class PINN(nn.Module):
+    """A network ``(x, t) -> u`` together with the coefficients of its PDE.
+
+    Args:
+        net: maps ``(n, 2)`` points to ``(n, 1)`` values (e.g. :class:`physdl.nn.MLP`).
+        coefficients: the PDE's coefficients by name, e.g. ``{"nu": 0.01 / pi}``.
+        learn: names of coefficients to identify from data (the inverse problem). They are
+            stored as logarithms, so they stay positive; start them from the given value.
+    """
+
+    def __init__(self, net: nn.Module, coefficients: Mapping[str, float], learn: Sequence[str] = ()) -> None:
+        super().__init__()
+        unknown = set(learn) - set(coefficients)
+        if unknown:
+            raise ValueError(f"cannot learn {sorted(unknown)}: not among the coefficients {sorted(coefficients)}")
+        for name in learn:
+            if not coefficients[name] > 0:
+                raise ValueError(f"a learned coefficient must start positive, got {name}={coefficients[name]}")
+        self.net = net
+        self.fixed = {k: float(v) for k, v in coefficients.items() if k not in learn}
+        self.log_coefficients = nn.ParameterDict(
+            {k: nn.Parameter(torch.tensor(float(coefficients[k])).log()) for k in learn})
+
+    def coefficients(self) -> dict[str, torch.Tensor | float]:
+        """The PDE's coefficients, learned ones as (differentiable) tensors."""
+        return {**self.fixed, **{k: v.exp() for k, v in self.log_coefficients.items()}}
+
+    def coefficient_values(self) -> dict[str, float]:
+        """The PDE's coefficients as plain numbers (for logging and reporting)."""
+        return {k: float(v.detach()) if isinstance(v, torch.Tensor) else v for k, v in self.coefficients().items()}
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        return self.net(points)
+
+
+@dataclass
+class PINNLoss:
+    """The loss ``alpha_0 * data + alpha_1 * residual`` as a function of the step.
+
+    Attributes:
+        model: the :class:`PINN`.
+        equation: the PDE residual, e.g. :func:`burgers`.
+        data_points, data_values: supervised points ``(n, 2)`` and values ``(n, 1)`` (known
+            values, initial and boundary conditions).
+        collocation: ``step -> (m, 2)`` points where the residual is evaluated.
+        alpha0, alpha1: weights of the supervised and residual terms.
+    """
+
+    model: PINN
+    equation: Equation
+    data_points: torch.Tensor
+    data_values: torch.Tensor
+    collocation: Callable[[int], torch.Tensor]
+    alpha0: float = 1.0
+    alpha1: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.data_values.shape != (self.data_points.shape[0], 1):
+            raise ValueError(f"data_values must be shaped (n, 1) = ({self.data_points.shape[0]}, 1), "
+                             f"got {tuple(self.data_values.shape)}")
+        if self.alpha0 < 0 or self.alpha1 < 0:
+            raise ValueError(f"loss weights must be non-negative, got {self.alpha0}, {self.alpha1}")
+
+    def residual(self, points: torch.Tensor) -> torch.Tensor:
+        """PDE residual of the model at ``points``, ``(n, 1)`` (differentiable)."""
+        return residual(self.model, points, self.equation)
+
+    def terms(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(data term, residual term)`` at ``step``, both means of squares."""
+        dev = self.data_points.device
+        data = (self.model(self.data_points) - self.data_values).pow(2).mean()
+        res = self.residual(self.collocation(step).to(dev)).pow(2).mean()
+        return data, res
+
+    def __call__(self, step: int) -> torch.Tensor:
+        data, res = self.terms(step)
+        return self.alpha0 * data + self.alpha1 * res
+
+
+def residual(model: PINN, points: torch.Tensor, equation: Equation) -> torch.Tensor:
+    """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``."""
+    pts = points.detach().clone().requires_grad_(True)
+    d = Derivatives(model(pts), pts)
+    return equation(d, **model.coefficients())
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, points: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
+    """The model's values at ``points`` ``(n, 2)`` in batches, ``(n, 1)`` on the points' device."""
+    model.eval()
+    dev = next(model.parameters()).device
+    return torch.cat([model(points[i : i + batch_size].to(dev)).to(points.device)
+                      for i in range(0, len(points), batch_size)])
+
+
+def evaluation_seconds(model: nn.Module, points: torch.Tensor, repeats: int = 3) -> float:
+    """Median wall time of :func:`evaluate` on ``points`` (after one warm-up), in seconds."""
+    dev = next(model.parameters()).device
+    points = points.to(dev)
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        evaluate(model, points)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return sorted(times[1:])[repeats // 2]
+
+
+def train_pinn(
+    loss: PINNLoss,
+    adam_steps: int,
+    lbfgs_steps: int = 0,
+    lr: float = 1e-3,
+    validate: Callable[[], float] | None = None,
+    validate_every: int = 500,
+    progress: bool | None = None,
+    optimizer: str = "adam",
+    lbfgs_collocation: Callable[[int], torch.Tensor] | None = None,
+) -> tuple[History, History]:
+    """Adam (or plain gradient descent) for ``adam_steps``, then L-BFGS for ``lbfgs_steps``.
+
+    ``optimizer`` is ``"adam"`` or ``"sgd"`` (the lecture's plain gradient descent) for the
+    first stage. The L-BFGS stage uses torch's L-BFGS with a strong-Wolfe line search and 20
+    inner iterations per step, on ``lbfgs_collocation`` when given (typically a larger, fixed
+    set: L-BFGS builds its curvature model from a loss that should not change under it) and
+    otherwise on the loss's own collocation points, fixed within each step. Both stages run
+    through :func:`physdl.train.fit`. Returns the two histories (the second is empty without
+    L-BFGS).
+    """
+    if adam_steps < 0 or lbfgs_steps < 0:
+        raise ValueError("step counts must be non-negative")
+    model = loss.model
+    if optimizer == "adam":
+        first = torch.optim.Adam(model.parameters(), lr=lr)
+    elif optimizer == "sgd":
+        first = torch.optim.SGD(model.parameters(), lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    h1 = fit(model, loss, first, adam_steps, validate=validate, validate_every=validate_every,
+             progress=progress, desc=f"PINN {optimizer}", restore_best=False)
+    h2 = History()
+    if lbfgs_steps:
+        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=50,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+        # L-BFGS needs a loss that does not change within a step: fix the collocation points
+        # of each step (ResampledPoints does) and offset the step index past the first stage.
+        second = loss if lbfgs_collocation is None else replace(loss, collocation=lbfgs_collocation)
+        h2 = fit(model, lambda s: second(adam_steps + s), lbfgs, lbfgs_steps, validate=validate,
+                 validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
+                 restore_best=False)
+    return h1, h2

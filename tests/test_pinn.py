@@ -1,0 +1,118 @@
+"""PINN toolkit: residuals from autograd, samplers, the loss and its training."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from physdl import pinn as P
+from physdl.nn import MLP
+
+
+class Known(nn.Module):
+    """u(x, t) = sin(pi x) exp(-t): a function whose Burgers residual is known in closed form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        x, t = p[:, :1], p[:, 1:]
+        return torch.sin(math.pi * x) * torch.exp(-t) + 0 * self.dummy
+
+
+def test_burgers_residual_of_a_known_function():
+    nu = 0.05
+    model = P.PINN(Known(), {"nu": nu})
+    pts = P.uniform_points(200, P.Domain(), torch.Generator().manual_seed(0), torch.float64)
+    res = P.residual(model, pts, P.burgers)
+    x, t = pts[:, :1], pts[:, 1:]
+    u = torch.sin(math.pi * x) * torch.exp(-t)
+    u_x = math.pi * torch.cos(math.pi * x) * torch.exp(-t)
+    expected = -u + u * u_x + nu * math.pi**2 * u
+    torch.testing.assert_close(res, expected, atol=1e-12, rtol=0)
+
+
+def test_heat_residual_and_mixed_derivatives():
+    model = P.PINN(Known(), {"kappa": 1 / math.pi**2})
+    pts = P.uniform_points(50, P.Domain(), torch.Generator().manual_seed(1), torch.float64)
+    # u_t = -u and kappa u_xx = -u: sin(pi x) exp(-t) solves u_t = u_xx / pi^2.
+    assert P.residual(model, pts, P.heat).abs().max() < 1e-12
+    p = pts.clone().requires_grad_(True)
+    d = P.Derivatives(model(p), p)
+    x, t = pts[:, :1], pts[:, 1:]
+    torch.testing.assert_close(d("x", "t"), -math.pi * torch.cos(math.pi * x) * torch.exp(-t))
+    assert d("x", "t") is d("x", "t")  # cached
+
+
+def test_samplers_shapes_and_bounds():
+    dom = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
+    pts = P.uniform_points(1000, dom, torch.Generator().manual_seed(0))
+    assert pts.shape == (1000, 2)
+    assert pts[:, 0].min() >= -1 and pts[:, 0].max() <= 1 and pts[:, 1].min() >= 0 and pts[:, 1].max() <= 1
+    assert pts[:, 0].min() < -0.9 and pts[:, 1].max() > 0.9  # fills the domain
+    assert P.initial_points(64, dom).shape == (64, 2) and torch.all(P.initial_points(64, dom)[:, 1] == 0)
+    b = P.boundary_points(10, dom)
+    assert b.shape == (20, 2) and set(b[:, 0].tolist()) == {-1.0, 1.0}
+    g = P.grid_points(torch.linspace(-1, 1, 5), torch.linspace(0, 1, 3))
+    assert g.shape == (15, 2) and torch.all(g[:5, 1] == 0) and torch.all(g[5:10, 1] == 0.5)
+    sampler = P.ResampledPoints(100, dom, seed=3)
+    assert sampler(7) is sampler(7)
+    assert not torch.equal(sampler(7), sampler(8))
+    torch.testing.assert_close(P.ResampledPoints(100, dom, seed=3)(8), sampler(8))
+    dom.check(pts)
+
+
+def test_bad_input_raises():
+    dom = P.Domain()
+    with pytest.raises(ValueError, match="outside the domain"):
+        dom.check(torch.tensor([[0.0, 1.5]]))
+    with pytest.raises(ValueError, match="shaped"):
+        dom.check(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="empty domain"):
+        P.Domain(x=(1.0, -1.0))
+    with pytest.raises(ValueError, match="positive"):
+        P.PINN(MLP(2, 1, [4]), {"nu": 0.0}, learn=["nu"])
+    with pytest.raises(ValueError, match="cannot learn"):
+        P.PINN(MLP(2, 1, [4]), {"nu": 0.1}, learn=["kappa"])
+    with pytest.raises(ValueError, match="unknown coordinate"):
+        p = torch.zeros(2, 2, requires_grad=True)
+        P.Derivatives(p.sum(1, keepdim=True), p)("y")
+    model = P.PINN(MLP(2, 1, [4]), {"nu": 0.1})
+    with pytest.raises(ValueError, match="data_values"):
+        P.PINNLoss(model, P.burgers, torch.zeros(5, 2), torch.zeros(5), P.FixedPoints(torch.zeros(3, 2)))
+
+
+def test_learned_coefficient_is_positive_and_trainable():
+    model = P.PINN(MLP(2, 1, [4]), {"nu": 0.1, "c": 2.0}, learn=["nu"])
+    coef = model.coefficients()
+    assert coef["c"] == 2.0
+    assert float(coef["nu"].detach()) == pytest.approx(0.1)
+    assert coef["nu"].requires_grad
+    assert model.coefficient_values()["nu"] == pytest.approx(0.1)
+    assert "log_coefficients.nu" in dict(model.named_parameters())
+
+
+def test_adam_then_lbfgs_solves_a_heat_problem():
+    # u_t = kappa u_xx with u(x, 0) = sin(pi x), u(+-1, t) = 0: u = sin(pi x) exp(-kappa pi^2 t).
+    torch.manual_seed(0)
+    kappa = 0.1
+    dom = P.Domain()
+    xi = P.initial_points(64, dom, torch.float64)
+    xb = P.boundary_points(32, dom, torch.float64)
+    pts = torch.cat([xi, xb])
+    vals = torch.cat([torch.sin(math.pi * xi[:, :1]), torch.zeros(len(xb), 1, dtype=torch.float64)])
+    model = P.PINN(MLP(2, 1, [16, 16]).double(), {"kappa": kappa})
+    loss = P.PINNLoss(model, P.heat, pts, vals, P.ResampledPoints(256, dom, 0, torch.float64))
+    test = P.uniform_points(500, dom, torch.Generator().manual_seed(9), torch.float64)
+    exact = torch.sin(math.pi * test[:, :1]) * torch.exp(-kappa * math.pi**2 * test[:, 1:])
+
+    def error() -> float:
+        return float((P.evaluate(model, test) - exact).norm() / exact.norm())
+
+    before = error()
+    h1, h2 = P.train_pinn(loss, adam_steps=300, lbfgs_steps=10, lr=3e-3, progress=False)
+    assert len(h1.loss) == 300 and len(h2.loss) == 10
+    assert h2.loss[-1] < h1.loss[-1] < h1.loss[0]
+    assert error() < 0.02 < before
