@@ -1,0 +1,143 @@
+"""Differentiable physics (chapters 3 and 4): optimise what goes into a solver by its gradient.
+
+Three tasks, all plain gradient-based loops around the solvers of :mod:`physdl.pde`:
+
+- :func:`fit_velocity`: find the velocity ``u(x)`` that advects ``d0`` into a target.
+- :func:`fit_initial_state`: find the Burgers initial state whose simulation matches a
+  target state after some steps (the lecture's experiment).
+- :class:`InitialStateNet` and :func:`train_through_solver`: a network that proposes the
+  initial state for any target of a family, trained through the solver.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from physdl.nn import MLP
+from physdl.pde import advection
+from physdl.pde import burgers
+from physdl.train import History, fit
+
+
+def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, dt: float, dx: float,
+                 steps: int, iterations: int, lr: float = 0.01, momentum: float = 0.9,
+                 bc: str = "periodic", progress: bool | None = None) -> tuple[torch.Tensor, History]:
+    """Gradient descent (with momentum) on ``u`` to minimise ``sum (d^N - target)^2``.
+
+    ``d0``, ``target`` and ``u_init`` are vectors ``(n,)``. After every update ``u`` is clipped
+    to the CFL bound ``|u| <= dx / dt``, so the solver stays stable while it is optimised.
+    Returns the velocity found and the loss history.
+    """
+    u = nn.Parameter(u_init.detach().clone())
+    holder = nn.Module()
+    holder.u = u
+    umax = dx / dt
+    # Plain gradient descent: the update of u_i is proportional to its gradient, so where the
+    # density is flat u does not move (an adaptive method such as Adam would rescale even a
+    # vanishing gradient to a full step).
+    opt = torch.optim.SGD([u], lr=lr, momentum=momentum)
+
+    def loss_fn(_: int) -> torch.Tensor:
+        with torch.no_grad():
+            u.clamp_(-umax, umax)
+        d = advection.simulate(d0, u, dt, dx, steps, bc=bc)[-1]
+        return (d - target).pow(2).sum()
+
+    history = fit(holder, loss_fn, opt, iterations, progress=progress, desc="fit velocity")
+    return u.detach().clamp(-umax, umax), history
+
+
+@dataclass
+class InitialStateFit:
+    """Result of :func:`fit_initial_state`.
+
+    Attributes:
+        u0: the initial state found, ``(n,)``.
+        loss: the loss before each update (and after the last, so ``updates + 1`` values).
+        seconds: wall time of the updates.
+    """
+
+    u0: torch.Tensor
+    loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float, dt: float, dx: float,
+                      nu: float = burgers.NU, bc: str = "dirichlet",
+                      u0: torch.Tensor | None = None) -> InitialStateFit:
+    """Plain gradient descent on ``u(x, 0)`` so that ``steps`` Burgers steps reach ``target``.
+
+    The loss is the mean squared difference at step ``steps`` (the pbdl-book's); gradients
+    come from back-propagation through the solver. ``u0`` defaults to zero. This is a tight
+    loop, not :func:`physdl.train.fit`, because each update costs only milliseconds.
+    """
+    if updates < 0 or steps < 1:
+        raise ValueError(f"need updates >= 0 and steps >= 1, got {updates}, {steps}")
+    burgers.check_stability(dt, dx, nu)
+    u = (torch.zeros_like(target) if u0 is None else u0.detach().clone()).requires_grad_(True)
+    losses = []
+    t0 = time.perf_counter()
+    for _ in range(updates):
+        loss = (burgers.simulate(u, dt, dx, steps, nu, bc)[-1] - target).pow(2).mean()
+        (grad,) = torch.autograd.grad(loss, u)
+        losses.append(float(loss.detach()))
+        with torch.no_grad():
+            u -= lr * grad
+    seconds = time.perf_counter() - t0
+    with torch.no_grad():
+        losses.append(float((burgers.simulate(u, dt, dx, steps, nu, bc)[-1] - target).pow(2).mean()))
+    return InitialStateFit(u.detach(), losses, seconds)
+
+
+def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
+                modes: int = 3) -> torch.Tensor:
+    """Random initial states ``sum_k a_k sin(k pi x)`` with ``a_k ~ U(-1, 1) / k``, ``(count, n)``.
+
+    Each vanishes on the walls ``x = +-1``, like the course's ``-sin(pi x)``.
+    """
+    k = torch.arange(1, modes + 1, dtype=x.dtype)
+    a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
+    return a @ torch.sin(math.pi * k[:, None] * x[None, :])
+
+
+class InitialStateNet(nn.Module):
+    """Maps a target state ``(batch, n)`` to a proposed initial state ``(batch, n)``.
+
+    A dense network (:class:`physdl.nn.MLP`) with a residual connection from its input: it
+    starts from "the initial state looks like the target" and learns the correction. The end
+    values are set to zero so that the proposal satisfies the walls.
+    """
+
+    def __init__(self, n: int, hidden: tuple[int, ...] = (128, 128)) -> None:
+        super().__init__()
+        self.mlp = MLP(n, n, hidden, activation="tanh")
+
+    def forward(self, target: torch.Tensor) -> torch.Tensor:
+        u = target + self.mlp(target)
+        return torch.cat([torch.zeros_like(u[:, :1]), u[:, 1:-1], torch.zeros_like(u[:, :1])], dim=1)
+
+
+def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int, dt: float, dx: float,
+                         iterations: int, lr: float = 1e-3, batch_size: int = 32, nu: float = burgers.NU,
+                         seed: int = 0, progress: bool | None = None) -> History:
+    """Train ``net`` so that simulating its proposal for ``steps`` steps reproduces each target.
+
+    The loss ``mean (P(net(y)) - y)^2`` back-propagates through the solver ``P`` into the
+    network's weights: ``dL/dtheta = du/dtheta dP/du dL/dP``. No initial states are needed as
+    labels; the solver supplies the physics.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    dtype = next(net.parameters()).dtype
+
+    def loss_fn(_: int) -> torch.Tensor:
+        idx = torch.randint(len(targets), (batch_size,), generator=gen)
+        y = targets[idx].to(dtype)
+        return (burgers.simulate(net(y), dt, dx, steps, nu)[-1] - y).pow(2).mean()
+
+    return fit(net, loss_fn, opt, iterations, progress=progress, desc="network through solver")
