@@ -62,7 +62,7 @@ class SurrogateConfig:
     batch_size: int = 32
     lr: float = 1e-3
     mlp_lr: float = 1e-3
-    overfit_steps: int = 300
+    overfit_steps: int = 500
 
     def data_config(self) -> dict:
         """The part of the config that determines the data set (the cache key)."""
@@ -73,7 +73,7 @@ class SurrogateConfig:
 def chapter_config(profile: str | None = None) -> SurrogateConfig:
     """The chapter's sizes for the active (or named) profile."""
     return _config.by_profile(
-        quick=SurrogateConfig(samples=400, steps=600, mlp_hidden=(64, 64), overfit_steps=200),
+        quick=SurrogateConfig(samples=400, steps=600, mlp_hidden=(64, 64)),
         default=SurrogateConfig(),
         name=profile,
     )
