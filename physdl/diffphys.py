@@ -33,6 +33,12 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
     to the CFL bound ``|u| <= dx / dt``, so the solver stays stable while it is optimised.
     Returns the velocity found and the loss history.
     """
+    if not (d0.dim() == target.dim() == u_init.dim() == 1 and d0.shape == target.shape == u_init.shape):
+        raise ValueError(f"d0, target and u_init must be vectors of one length, got "
+                         f"{tuple(d0.shape)}, {tuple(target.shape)}, {tuple(u_init.shape)}")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    advection.check_cfl(u_init, dt, dx)
     u = nn.Parameter(u_init.detach().clone())
     holder = nn.Module()
     holder.u = u
@@ -78,6 +84,10 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
     """
     if updates < 0 or steps < 1:
         raise ValueError(f"need updates >= 0 and steps >= 1, got {updates}, {steps}")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    if u0 is not None and u0.shape != target.shape:
+        raise ValueError(f"u0 must have the target's shape {tuple(target.shape)}, got {tuple(u0.shape)}")
     burgers.check_stability(dt, dx, nu)
     u = (torch.zeros_like(target) if u0 is None else u0.detach().clone()).requires_grad_(True)
     losses = []
@@ -100,6 +110,8 @@ def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None =
 
     Each vanishes on the walls ``x = +-1``, like the course's ``-sin(pi x)``.
     """
+    if count < 1 or modes < 1 or x.dim() != 1:
+        raise ValueError(f"need count >= 1, modes >= 1 and a vector x, got {count}, {modes}, {tuple(x.shape)}")
     k = torch.arange(1, modes + 1, dtype=x.dtype)
     a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
     return a @ torch.sin(math.pi * k[:, None] * x[None, :])
@@ -118,6 +130,8 @@ class InitialStateNet(nn.Module):
         self.mlp = MLP(n, n, hidden, activation="tanh")
 
     def forward(self, target: torch.Tensor) -> torch.Tensor:
+        if target.dim() != 2 or target.shape[1] != self.mlp.in_features:
+            raise ValueError(f"expected targets (batch, {self.mlp.in_features}), got {tuple(target.shape)}")
         u = target + self.mlp(target)
         return torch.cat([torch.zeros_like(u[:, :1]), u[:, 1:-1], torch.zeros_like(u[:, :1])], dim=1)
 
@@ -131,6 +145,9 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     network's weights: ``dL/dtheta = du/dtheta dP/du dL/dP``. No initial states are needed as
     labels; the solver supplies the physics.
     """
+    if targets.dim() != 2 or len(targets) < 1:
+        raise ValueError(f"targets must be shaped (count, n), got {tuple(targets.shape)}")
+    burgers.check_stability(dt, dx, nu)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     dtype = next(net.parameters()).dtype

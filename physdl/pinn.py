@@ -82,12 +82,16 @@ def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)``."""
+    if n < 2:
+        raise ValueError(f"need at least 2 initial points, got {n}")
     x = torch.linspace(*domain.x, n, dtype=dtype)
     return torch.stack([x, torch.full_like(x, domain.t[0])], dim=1)
 
 
 def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)``."""
+    if n < 2:
+        raise ValueError(f"need at least 2 boundary points per wall, got {n}")
     t = torch.linspace(*domain.t, n, dtype=dtype)
     return torch.cat([torch.stack([torch.full_like(t, xw), t], dim=1) for xw in domain.x])
 

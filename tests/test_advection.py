@@ -82,3 +82,9 @@ def test_cfl_error_names_the_bound():
         A.step(d0, u, 0.1 * dx, dx, bc="open")
     with pytest.raises(ValueError, match="scheme"):
         A.step(d0, u, 0.1 * dx, dx, scheme="central")
+
+
+def test_step_checks_the_velocity_shape():
+    d0, u, _, dx = setup()
+    with pytest.raises(ValueError, match="grid size"):
+        A.step(d0, u[:-1], 0.1 * dx, dx)

@@ -57,3 +57,11 @@ def test_stability_limit_is_reported():
         B.simulate(torch.zeros(128, dtype=torch.float64), 0.01, dx, 2, nu=-1.0)
     with pytest.raises(ValueError, match="bc"):
         B.grid(16, bc="open")
+
+
+def test_step_checks_its_input():
+    x, dx = B.grid(16)
+    with pytest.raises(ValueError, match="1/2"):
+        B.step(torch.zeros(16, dtype=torch.float64), 10.0, dx)
+    with pytest.raises(ValueError, match="at least 4 nodes"):
+        B.step(torch.zeros(3, dtype=torch.float64), 0.01, dx)

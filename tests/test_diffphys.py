@@ -49,3 +49,19 @@ def test_training_through_the_solver_lowers_the_loss():
     hist = diffphys.train_through_solver(net, targets, steps=4, dt=1 / 32, dx=dx, iterations=150, lr=3e-3,
                                          nu=0.01, batch_size=16, progress=False)
     assert sum(hist.loss[-10:]) < 0.5 * sum(hist.loss[:10])
+
+
+def test_bad_input_raises():
+    x, dx = burgers.grid(16)
+    with pytest.raises(ValueError, match="vectors of one length"):
+        diffphys.fit_velocity(torch.zeros(8), torch.zeros(8), torch.zeros(7), 0.01, 0.1, 2, 1)
+    with pytest.raises(ValueError, match="CFL"):
+        diffphys.fit_velocity(torch.zeros(8), torch.zeros(8), torch.ones(8), 1.0, 0.1, 2, 1)
+    with pytest.raises(ValueError, match="lr"):
+        diffphys.fit_initial_state(torch.zeros(16), steps=2, updates=1, lr=0.0, dt=0.01, dx=dx)
+    with pytest.raises(ValueError, match="1/2"):
+        diffphys.fit_initial_state(torch.zeros(16), steps=2, updates=1, lr=1.0, dt=10.0, dx=dx)
+    with pytest.raises(ValueError, match="count"):
+        diffphys.sine_family(0, x)
+    with pytest.raises(ValueError, match="expected targets"):
+        diffphys.InitialStateNet(16)(torch.zeros(2, 8))

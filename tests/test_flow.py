@@ -8,15 +8,8 @@ import torch
 from physdl import ops
 from physdl.pde import flow
 
-
-
-@pytest.fixture(autouse=True)
-def float64():
-    """These tests work in double precision; other test modules keep torch's default."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+# Every test here works in double precision (fixture in conftest.py).
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def test_random_flows_are_divergence_free_and_satisfy_momentum():

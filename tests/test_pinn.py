@@ -116,3 +116,10 @@ def test_adam_then_lbfgs_solves_a_heat_problem():
     assert len(h1.loss) == 300 and len(h2.loss) == 10
     assert h2.loss[-1] < h1.loss[-1] < h1.loss[0]
     assert error() < 0.02 < before
+
+
+def test_point_counts_are_checked():
+    with pytest.raises(ValueError, match="initial points"):
+        P.initial_points(1, P.Domain())
+    with pytest.raises(ValueError, match="boundary points"):
+        P.boundary_points(0, P.Domain())

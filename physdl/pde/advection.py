@@ -92,6 +92,8 @@ def step(d: torch.Tensor, u: torch.Tensor, dt: float, dx: float, bc: str = "peri
     if check:
         check_cfl(u, dt, dx, dims)
     if dims == 1:
+        if u.shape[-1] != d.shape[-1]:
+            raise ValueError(f"u must have the grid size of d ({d.shape[-1]} points), got {tuple(u.shape)}")
         return d - dt * u * _differences(d, u, dx, -1, bc, value, scheme)
     if u.shape[-3] != 2 or u.shape[-2:] != d.shape[-2:]:
         raise ValueError(f"in 2D u must be shaped (..., 2, nx, ny) matching d {tuple(d.shape)}, got {tuple(u.shape)}")

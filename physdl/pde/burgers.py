@@ -147,17 +147,23 @@ def _extend(u: torch.Tensor, pad: int, bc: str) -> torch.Tensor:
     return torch.cat([left, u, right], dim=-1)
 
 
-def step(u: torch.Tensor, dt: float, dx: float, nu: float = NU, bc: str = "dirichlet") -> torch.Tensor:
+def step(u: torch.Tensor, dt: float, dx: float, nu: float = NU, bc: str = "dirichlet",
+         check: bool = True) -> torch.Tensor:
     """One step: explicit diffusion, then semi-Lagrangian advection (the pbdl-book's splitting).
 
     Diffusion: ``u + dt nu (u_{i+1} - 2 u_i + u_{i-1}) / dx^2``. Advection: each node takes the
     value, linearly interpolated, at its departure point ``x_i - dt u_i``; this is stable for
     any ``dt`` (the lecture's 128 nodes and 32 steps have Courant numbers up to about 2).
     ``u`` is ``(..., n)`` on :func:`grid`'s nodes; with ``"dirichlet"`` the end nodes stay 0.
+    ``check`` verifies the diffusion bound (:func:`check_stability`) first.
     """
     if bc not in BOUNDARIES:
         raise ValueError(f"bc must be one of {BOUNDARIES}, got {bc!r}")
+    if check:
+        check_stability(dt, dx, float(nu))
     n = u.shape[-1]
+    if n < 4:
+        raise ValueError(f"need at least 4 nodes, got u of shape {tuple(u.shape)}")
     ext = _extend(u, 1, bc)
     u = u + (dt * nu / dx**2) * (ext[..., 2:] - 2 * u + ext[..., :-2])
     # Departure points in index units, relative to the extended array.
@@ -186,5 +192,5 @@ def simulate(u0: torch.Tensor, dt: float, dx: float, steps: int, nu: float = NU,
     check_stability(dt, dx, float(nu))
     states = [u0]
     for _ in range(steps):
-        states.append(step(states[-1], dt, dx, nu, bc))
+        states.append(step(states[-1], dt, dx, nu, bc, check=False))
     return torch.stack(states)
