@@ -49,7 +49,7 @@ def tensor_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
     for key in sorted(tensors):
         t = tensors[key].detach().cpu().contiguous()
         digest.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return digest.hexdigest()
 
 
@@ -88,6 +88,19 @@ def _load(path: Path, key: str) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def cache_path(name: str, config: Mapping[str, Any], directory: str | os.PathLike | None = None) -> Path:
+    """The file that holds data set ``name`` made with ``config`` (it may not exist yet)."""
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(f"data set name must use letters, digits, '-' or '_', got {name!r}")
+    folder = Path(directory) if directory is not None else cache_dir()
+    return folder / f"{name}-{config_key(name, config)[:16]}.pt"
+
+
+def is_cached(name: str, config: Mapping[str, Any], directory: str | os.PathLike | None = None) -> bool:
+    """Whether a cache file for ``name`` and ``config`` exists (it is verified only on load)."""
+    return cache_path(name, config, directory).exists()
+
+
 def cached(
     name: str,
     config: Mapping[str, Any],
@@ -105,11 +118,8 @@ def cached(
     Returns:
         The dict of CPU tensors.
     """
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"data set name must use letters, digits, '-' or '_', got {name!r}")
     key = config_key(name, config)
-    folder = Path(directory) if directory is not None else cache_dir()
-    path = folder / f"{name}-{key[:16]}.pt"
+    path = cache_path(name, config, directory)
     if path.exists():
         try:
             return _load(path, key)

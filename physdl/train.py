@@ -81,6 +81,11 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer=N
     return ckpt
 
 
+def progress(items, desc: str, enabled: bool | None = None):
+    """Iterate over ``items`` with a tqdm bar (shown when :func:`physdl.config.progress_enabled`)."""
+    return tqdm(items, desc=desc, disable=not (progress_enabled() if enabled is None else enabled))
+
+
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[int], torch.Tensor],

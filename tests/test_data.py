@@ -84,3 +84,10 @@ def test_bad_input(tmp_path):
         data.cached("toy", {"f": object()}, lambda: {}, directory=tmp_path)
     with pytest.raises(TypeError, match="dict mapping names to tensors"):
         data.cached("toy", {}, lambda: [1, 2], directory=tmp_path)
+
+
+def test_scalar_tensors_round_trip(tmp_path):
+    tensors = {"alpha": torch.tensor(-0.25), "frames": torch.ones(2, 3)}
+    first = data.cached("scalars", {"v": 1}, lambda: tensors, directory=tmp_path)
+    again = data.cached("scalars", {"v": 1}, lambda: pytest.fail("regenerated"), directory=tmp_path)
+    assert again["alpha"].item() == -0.25 and torch.equal(first["frames"], again["frames"])

@@ -1,0 +1,182 @@
+"""The heat equation on a periodic grid with one transport coefficient ``alpha``.
+
+Sign convention (used everywhere in physdl)::
+
+    du/dt = alpha * L u,      L = -lap_h,
+
+where ``lap_h`` is the five-point (in 2D) periodic laplacian of :func:`physdl.ops.laplacian`,
+so ``L`` is positive semi-definite with eigenvalues ``lambda_k`` in ``[0, 4 d / dx^2]``.
+Then ``alpha = -D < 0`` is diffusion (smoothing) and ``alpha = kappa > 0`` is mobility
+(anti-diffusion, sharpening), the labels of Hovad's SAFE-PIT-CM paper. A forward Euler step
+multiplies mode ``k`` by ``1 + dt alpha lambda_k``; it is stable (von Neumann) only for
+``alpha <= 0`` and ``dt |alpha| lambda_max <= 2``. Mobility is therefore never integrated
+forwards: a mobility sequence is a diffusion sequence read backwards in time.
+
+Shapes: fields are ``(..., nx, ny)`` (any leading axes); ``dx`` is the grid spacing (length),
+``dt`` the time step (time), ``alpha`` a number or a tensor broadcasting against the leading
+axes (length^2 / time).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from physdl.ops.stencils import laplacian
+from physdl.ops.symbols import laplacian_symbol
+
+
+def max_eigenvalue(dx: float, dims: int = 2) -> float:
+    """Largest eigenvalue ``4 d / dx^2`` of ``L = -lap_h`` on a periodic grid (1 / length^2)."""
+    if dx <= 0:
+        raise ValueError(f"dx must be positive, got {dx}")
+    return 4 * dims / dx**2
+
+
+def von_neumann_number(alpha: float, dt: float, dx: float, dims: int = 2) -> float:
+    """``sigma = dt |alpha| lambda_max``; forward Euler diffusion is stable for ``sigma <= 2``."""
+    return dt * abs(alpha) * max_eigenvalue(dx, dims)
+
+
+def von_neumann_limit(dt: float, dx: float, dims: int = 2) -> float:
+    """The largest ``|alpha|`` a diffusion step of size ``dt`` can take: ``2 / (dt lambda_max)``."""
+    if dt <= 0:
+        raise ValueError(f"dt must be positive, got {dt}")
+    return 2 / (dt * max_eigenvalue(dx, dims))
+
+
+def check_stability(alpha: float, dt: float, dx: float, dims: int = 2) -> None:
+    """Raise ``ValueError`` unless a forward Euler run with these settings is stable.
+
+    Stable means diffusion (``alpha <= 0``) within the von Neumann bound
+    ``dt |alpha| 4 d / dx^2 <= 2``. Positive ``alpha`` (mobility) is unstable at any ``dt``.
+    """
+    if alpha > 0:
+        raise ValueError(
+            f"alpha = {alpha} > 0 is mobility (anti-diffusion): forward Euler amplifies every "
+            "non-constant mode at any time step. Simulate the diffusion run with -alpha and "
+            "reverse it in time (physdl.pde.heat.time_reversed)."
+        )
+    sigma = von_neumann_number(alpha, dt, dx, dims)
+    if sigma > 2:
+        raise ValueError(
+            f"unstable time step: dt |alpha| lambda_max = {dt} * {abs(alpha)} * {max_eigenvalue(dx, dims):g} "
+            f"= {sigma:.3g} exceeds the von Neumann bound 2 (lambda_max = 4 d / dx^2); use "
+            f"dt <= {2 / (abs(alpha) * max_eigenvalue(dx, dims)):.3g} or |alpha| <= {von_neumann_limit(dt, dx, dims):.3g}"
+        )
+
+
+def euler_step(u: torch.Tensor, alpha: float | torch.Tensor, dt: float, dx: float) -> torch.Tensor:
+    """One forward Euler step ``u + dt alpha L u`` of the 2D five-point scheme, ``(..., nx, ny)``.
+
+    No stability check (see :func:`check_stability`); differentiable in ``u`` and ``alpha``.
+    """
+    lap = laplacian(u.reshape(-1, 1, *u.shape[-2:]), dx).reshape(u.shape)
+    if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
+        alpha = alpha.reshape(*alpha.shape, 1, 1)
+    return u - dt * alpha * lap
+
+
+def simulate(u0: torch.Tensor, alpha: float, dt: float, dx: float, steps: int, save_every: int = 1,
+             check: bool = True) -> torch.Tensor:
+    """Integrate ``du/dt = alpha L u`` with forward Euler and return the saved frames.
+
+    Args:
+        u0: initial field ``(..., nx, ny)``.
+        alpha: transport coefficient, ``<= 0`` (diffusion).
+        dt, dx: time step and grid spacing.
+        steps: number of Euler steps; must be a multiple of ``save_every``.
+        save_every: keep one frame every this many steps.
+        check: verify the von Neumann condition first (raises ``ValueError``).
+
+    Returns:
+        Frames ``(..., steps // save_every + 1, nx, ny)``, the first one ``u0``.
+    """
+    if steps < 0 or save_every < 1 or steps % save_every:
+        raise ValueError(f"steps ({steps}) must be a non-negative multiple of save_every ({save_every})")
+    if check:
+        check_stability(alpha, dt, dx)
+    frames = [u0]
+    u = u0
+    for i in range(1, steps + 1):
+        u = euler_step(u, alpha, dt, dx)
+        if i % save_every == 0:
+            frames.append(u)
+    return torch.stack(frames, dim=-3)
+
+
+def time_reversed(frames: torch.Tensor) -> torch.Tensor:
+    """Frames ``(..., time, nx, ny)`` in reverse order: a diffusion run becomes a mobility run."""
+    return frames.flip(-3)
+
+
+def euler_multiplier(alpha: torch.Tensor | float, dt: float, dx: float, shape: tuple[int, int],
+                     substeps: int = 1, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """Fourier multiplier ``(1 + dt alpha lambda_k)^substeps`` of ``substeps`` Euler steps.
+
+    Laid out for ``torch.fft.rfft2`` of a field shaped ``shape``: the result is
+    ``(*alpha.shape, nx, ny // 2 + 1)``. Exactly equal (up to rounding) to ``substeps``
+    calls of :func:`euler_step`, at any ``dt``, stable or not.
+    """
+    lam = -laplacian_symbol(shape, dx, dtype=dtype, device=device)[..., : shape[-1] // 2 + 1]
+    alpha = torch.as_tensor(alpha, dtype=dtype, device=lam.device)
+    growth = 1 + dt * alpha.reshape(*alpha.shape, 1, 1) * lam
+    return growth ** substeps
+
+
+def voronoi_grains(n: int, dx: float, grains: int, width: float = 2.5, roughness: float = 0.5,
+                   roughness_modes: int = 6, generator: torch.Generator | None = None,
+                   dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """A periodic Voronoi microstructure with smooth, rough grain boundaries, ``(n, n)``.
+
+    Grain centres are uniform on the periodic square of side ``n dx``. At each node, with
+    ``d1 <= d2`` the (periodic) distances to the two nearest centres,
+    ``u = (1 + tanh((d2 - d1) / width)) / 2``: about 1 inside a grain, 1/2 on its boundary.
+    The distances are measured from a warped position ``x + xi(x)``, where ``xi`` is a smooth
+    periodic random displacement (Fourier modes up to ``roughness_modes``, standard deviation
+    ``roughness`` in length units per axis), so the boundaries wander with position while
+    ``u`` stays in ``[1/2, 1)``.
+
+    Args:
+        n: nodes per side; dx: grid spacing (length).
+        grains: number of grain centres (at least 2).
+        width: interface width (length).
+        roughness, roughness_modes: amplitude (length) and largest wavenumber index of ``xi``.
+        generator: torch random generator for reproducibility.
+    """
+    if grains < 2:
+        raise ValueError(f"need at least 2 grains, got {grains}")
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    size = n * dx
+    coords = torch.arange(n, dtype=dtype) * dx
+    x0, y0 = torch.meshgrid(coords, coords, indexing="ij")
+    centres = torch.rand(grains, 2, generator=generator, dtype=dtype) * size
+    x = x0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
+    y = y0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
+    ddx = torch.remainder(x[None] - centres[:, 0, None, None], size)
+    ddy = torch.remainder(y[None] - centres[:, 1, None, None], size)
+    ddx = torch.minimum(ddx, size - ddx)
+    ddy = torch.minimum(ddy, size - ddy)
+    dist = torch.sqrt(ddx**2 + ddy**2)
+    nearest = dist.topk(2, dim=0, largest=False).values
+    return 0.5 * (1 + torch.tanh((nearest[1] - nearest[0]) / width))
+
+
+def _periodic_noise(x: torch.Tensor, y: torch.Tensor, size: float, amplitude: float, modes: int,
+                    generator: torch.Generator | None, dtype: torch.dtype) -> torch.Tensor:
+    """Smooth periodic random field with standard deviation ``amplitude``."""
+    field = torch.zeros_like(x)
+    if amplitude == 0 or modes < 1:
+        return field
+    count = 0
+    for kx in range(-modes, modes + 1):
+        for ky in range(0, modes + 1):
+            if (ky == 0 and kx <= 0) or kx * kx + ky * ky > modes * modes:
+                continue
+            a, b = torch.randn(2, generator=generator, dtype=dtype)
+            phase = 2 * math.pi * (kx * x + ky * y) / size
+            field = field + a * torch.cos(phase) + b * torch.sin(phase)
+            count += 1
+    return amplitude * field / math.sqrt(count)

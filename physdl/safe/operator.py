@@ -1,0 +1,172 @@
+"""The SAFE operator: a frozen, sub-stepped forward Euler heat step between two frames.
+
+One frame interval ``dt_save`` is split into ``substeps`` Euler steps of
+``dt_sub = dt_save / substeps`` of ``du/dt = alpha L u`` (``L = -lap_h``, the sign convention
+of :mod:`physdl.pde.heat`). On a periodic grid the five-point stencil is diagonal in Fourier
+space, so the ``substeps`` steps are one multiplication of mode ``k`` by
+``(1 + dt_sub alpha lambda_k)^substeps``. ``method="spectral"`` (the default) does exactly
+that; ``method="stencil"`` loops over the sub-steps. The two agree to rounding.
+
+Direction: with ``direction="stable"`` (physdl's choice) the operator always diffuses. A
+diffusion video is propagated forwards, frame ``t`` to frame ``t + 1`` with ``alpha < 0``; a
+mobility video (``alpha > 0``) is propagated backwards, frame ``t + 1`` to frame ``t`` with
+``-alpha``, which is the diffusion run it came from. ``direction="forward"`` propagates every
+video forwards with its signed ``alpha`` (anti-diffusion for mobility), as the paper's
+equations read; it is kept to show what it costs.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from physdl.pde import heat
+from physdl.ops.symbols import laplacian_symbol
+
+METHODS = ("spectral", "stencil")
+DIRECTIONS = ("stable", "forward")
+
+
+def _alpha_like(alpha: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
+    """Reshape ``alpha (batch,)`` to broadcast against ``field (batch, ..., nx, ny)``."""
+    if alpha.dim() == 0:
+        return alpha
+    if alpha.shape[0] != field.shape[0]:
+        raise ValueError(f"alpha has {alpha.shape[0]} entries but the field batch has {field.shape[0]}")
+    return alpha.reshape(alpha.shape[0], *([1] * (field.dim() - 1)))
+
+
+class SafeOperator(nn.Module):
+    """Frozen sub-stepped heat propagator over one frame interval (no trainable parameters).
+
+    Args:
+        dt_save: time between frames.
+        dx: grid spacing.
+        substeps: Euler sub-steps per frame interval (the paper's ``N_sub``).
+        method: ``"spectral"`` or ``"stencil"``.
+    """
+
+    def __init__(self, dt_save: float, dx: float, substeps: int = 50, method: str = "spectral") -> None:
+        super().__init__()
+        if substeps < 1:
+            raise ValueError(f"substeps must be at least 1, got {substeps}")
+        if dt_save <= 0 or dx <= 0:
+            raise ValueError(f"dt_save and dx must be positive, got {dt_save} and {dx}")
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+        self.dt_save, self.dx, self.substeps, self.method = dt_save, dx, substeps, method
+        self._eigenvalues: dict[tuple, torch.Tensor] = {}
+
+    @property
+    def dt_sub(self) -> float:
+        """Sub-step size ``dt_save / substeps``."""
+        return self.dt_save / self.substeps
+
+    @property
+    def alpha_limit(self) -> float:
+        """Largest ``|alpha|`` for which the diffusion sub-step is von Neumann stable."""
+        return heat.von_neumann_limit(self.dt_sub, self.dx)
+
+    def extra_repr(self) -> str:
+        return f"dt_save={self.dt_save}, dx={self.dx}, substeps={self.substeps}, method={self.method!r}"
+
+    def eigenvalues(self, shape: tuple[int, int], dtype: torch.dtype, device) -> torch.Tensor:
+        """``lambda_k`` of ``L = -lap_h`` in ``rfft2`` layout, ``(nx, ny // 2 + 1)`` (cached)."""
+        key = (tuple(shape), dtype, str(device))
+        if key not in self._eigenvalues:
+            lam = -laplacian_symbol(shape, self.dx, dtype=dtype, device=device)
+            self._eigenvalues[key] = lam[..., : shape[-1] // 2 + 1].contiguous()
+        return self._eigenvalues[key]
+
+    def multiplier(self, alpha: torch.Tensor, shape: tuple[int, int], dtype: torch.dtype, device) -> torch.Tensor:
+        """``(1 + dt_sub alpha lambda_k)^substeps``, ``(*alpha.shape, nx, ny // 2 + 1)``."""
+        lam = self.eigenvalues(shape, dtype, device)
+        return (1 + self.dt_sub * alpha[..., None, None] * lam) ** self.substeps
+
+    def forward(self, field: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
+        """Propagate ``field (batch, ..., nx, ny)`` by one frame interval with ``alpha (batch,)``."""
+        alpha = torch.as_tensor(alpha, dtype=field.dtype, device=field.device)
+        if self.method == "stencil":
+            a = _alpha_like(alpha, field)
+            for _ in range(self.substeps):
+                field = heat.euler_step(field, a, self.dt_sub, self.dx)
+            return field
+        shape = tuple(field.shape[-2:])
+        gain = self.multiplier(_alpha_like(alpha, field[..., 0, 0]), shape, field.dtype, field.device)
+        return torch.fft.irfft2(torch.fft.rfft2(field) * gain, s=shape)
+
+
+def frame_pairs(latent: torch.Tensor, sign: torch.Tensor, direction: str = "stable") -> tuple[torch.Tensor, torch.Tensor]:
+    """``(source, target)`` frame pairs ``(batch, time - 1, ..., nx, ny)`` for the SAFE loss.
+
+    With ``direction="stable"`` a mobility video (``sign > 0``) is read backwards, so that the
+    operator maps each source to its target by diffusion.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}; choose one of {DIRECTIONS}")
+    if latent.dim() < 4 or latent.shape[1] < 2:
+        raise ValueError(f"expected a video (batch, time >= 2, ..., nx, ny), got shape {tuple(latent.shape)}")
+    early, late = latent[:, :-1], latent[:, 1:]
+    if direction == "forward":
+        return early, late
+    backwards = _alpha_like(sign, early) > 0
+    return torch.where(backwards, late, early), torch.where(backwards, early, late)
+
+
+def propagation_alpha(alpha: torch.Tensor, direction: str = "stable") -> torch.Tensor:
+    """The coefficient the operator runs with: ``-|alpha|`` (stable) or ``alpha`` (forward)."""
+    return -alpha.abs() if direction == "stable" else alpha
+
+
+def safe_residual(operator: SafeOperator, latent: torch.Tensor, alpha: torch.Tensor, sign: torch.Tensor,
+                  direction: str = "stable") -> torch.Tensor:
+    """``P - target`` for every frame pair, ``(batch, time - 1, ..., nx, ny)``."""
+    source, target = frame_pairs(latent, sign, direction)
+    return operator(source, propagation_alpha(alpha, direction)) - target
+
+
+def safe_loss(operator: SafeOperator, latent: torch.Tensor, alpha: torch.Tensor, sign: torch.Tensor,
+              direction: str = "stable") -> torch.Tensor:
+    """The SAFE (physics) loss: mean squared ``P[t] - F[t+1]`` over pairs, pixels and batch."""
+    return safe_residual(operator, latent, alpha, sign, direction).pow(2).mean()
+
+
+class SpectralPairs:
+    """The SAFE loss of a fixed latent video as a cheap function of ``alpha`` alone.
+
+    When the encoder is frozen the frame pairs do not change, so their ``rfft2`` is taken once
+    and each evaluation is one multiplication (Parseval's identity gives the same mean
+    squared error as :func:`safe_loss`). Used by zero-shot inference and the loss landscape.
+
+    Args:
+        operator: the SAFE operator.
+        latent: ``(batch, time, 1, nx, ny)``.
+        sign: ``(batch,)`` process type.
+        direction: ``"stable"`` or ``"forward"``.
+    """
+
+    def __init__(self, operator: SafeOperator, latent: torch.Tensor, sign: torch.Tensor,
+                 direction: str = "stable") -> None:
+        if operator.method != "spectral":
+            raise ValueError("SpectralPairs needs a spectral SafeOperator")
+        self.operator, self.direction = operator, direction
+        with torch.no_grad():
+            source, target = frame_pairs(latent.detach(), sign, direction)
+            self.shape = tuple(latent.shape[-2:])
+            self.source, self.target = torch.fft.rfft2(source), torch.fft.rfft2(target)
+        nx, ny = self.shape
+        weight = torch.full((ny // 2 + 1,), 2.0, dtype=latent.dtype, device=latent.device)
+        weight[0] = 1.0
+        if ny % 2 == 0:
+            weight[-1] = 1.0
+        self.weight = weight / (nx * ny) ** 2
+        self.count = source[..., 0, 0].numel()
+        self.dtype, self.device = latent.dtype, latent.device
+
+    def loss(self, alpha: torch.Tensor) -> torch.Tensor:
+        """Mean SAFE loss over the batch for ``alpha (batch,)`` (differentiable)."""
+        a = propagation_alpha(alpha, self.direction)
+        a = _alpha_like(a, self.source[..., 0, 0])
+        gain = self.operator.multiplier(a, self.shape, self.dtype, self.device)
+        diff = gain * self.source - self.target
+        return (diff.real.pow(2) + diff.imag.pow(2)).mul(self.weight).sum() / self.count
