@@ -44,6 +44,7 @@ class SurrogateConfig:
         unet_base, unet_levels: U-Net width and depth.
         mlp_hidden: hidden widths of the fully connected baseline.
         steps, batch_size, lr: training schedule (Adam, cosine decay to zero).
+        augment: train on randomly rotated and reflected batches (:func:`symmetry`).
         mlp_lr: learning rate of the fully connected baseline.
         overfit_steps: steps of the 1-sample overfitting test.
     """
@@ -58,7 +59,8 @@ class SurrogateConfig:
     unet_base: int = 16
     unet_levels: int = 4
     mlp_hidden: tuple[int, ...] = (64, 64)
-    steps: int = 4000
+    steps: int = 8000
+    augment: bool = True
     batch_size: int = 32
     lr: float = 1e-3
     mlp_lr: float = 1e-3
@@ -73,7 +75,7 @@ class SurrogateConfig:
 def chapter_config(profile: str | None = None) -> SurrogateConfig:
     """The chapter's sizes for the active (or named) profile."""
     return _config.by_profile(
-        quick=SurrogateConfig(samples=400, steps=600, mlp_hidden=(64, 64)),
+        quick=SurrogateConfig(samples=400, steps=600, augment=False, mlp_hidden=(64, 64)),
         default=SurrogateConfig(),
         name=profile,
     )

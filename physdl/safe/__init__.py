@@ -11,12 +11,16 @@ sub-stepped heat operator inside an autoencoder.
 from physdl.safe.model import AlphaEstimator, ResidualField, SafeAutoencoder, SafeOutput
 from physdl.safe.operator import SafeOperator, SpectralPairs, frame_pairs, safe_loss, safe_residual
 from physdl.safe.training import (
+    ChapterConfig,
     Estimate,
+    chapter_config,
+    FieldReport,
     SafeConfig,
     alpha_landscape,
     bounds_loss,
     build_model,
     estimate_all,
+    field_report,
     fine_tune,
     fit_estimator,
     least_squares_alpha,
@@ -31,7 +35,7 @@ from physdl.safe.videos import HeatVideoConfig, Videos, heat_videos, simulation
 __all__ = [
     "AlphaEstimator", "ResidualField", "SafeAutoencoder", "SafeOutput",
     "SafeOperator", "SpectralPairs", "frame_pairs", "safe_loss", "safe_residual",
-    "Estimate", "SafeConfig", "alpha_landscape", "bounds_loss", "build_model", "estimate_all",
+    "ChapterConfig", "chapter_config", "Estimate", "FieldReport", "SafeConfig", "field_report", "alpha_landscape", "bounds_loss", "build_model", "estimate_all",
     "fine_tune", "fit_estimator", "least_squares_alpha", "losses", "predict", "recovery_metrics",
     "train", "zero_shot",
     "HeatVideoConfig", "Videos", "heat_videos", "simulation",

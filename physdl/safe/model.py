@@ -72,7 +72,7 @@ class AlphaEstimator(nn.Module):
         super().__init__()
         if d_model % heads or d_model % 2:
             raise ValueError(f"d_model ({d_model}) must be even and divisible by heads ({heads})")
-        self.pool = nn.AdaptiveAvgPool2d(pool)
+        self.pool = nn.AdaptiveAvgPool2d((pool, pool))
         self.features = nn.Sequential(
             nn.Conv2d(1, d_model // 2, 3, padding=1), nn.ReLU(),
             nn.Conv2d(d_model // 2, d_model, 3, padding=1), nn.ReLU(),
@@ -84,8 +84,17 @@ class AlphaEstimator(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         _check_video(latent)
+        return self.from_pooled(self.pooled(latent))
+
+    def pooled(self, latent: torch.Tensor) -> torch.Tensor:
+        """The first stage alone: ``(batch, time, 1, pool, pool)`` frame averages."""
         b, t = latent.shape[:2]
-        z = self.features(self.pool(latent.reshape(b * t, *latent.shape[2:]))).reshape(b, t, -1)
+        return self.pool(latent.reshape(b * t, *latent.shape[2:])).reshape(b, t, *latent.shape[2:3], *self.pool.output_size)
+
+    def from_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
+        """The rest of the estimator, from :meth:`pooled`'s output to ``|alpha|`` ``(batch,)``."""
+        b, t = pooled.shape[:2]
+        z = self.features(pooled.reshape(b * t, *pooled.shape[2:])).reshape(b, t, -1)
         attended, _ = self.attention(z, z, z, need_weights=False)
         z = self.norm(z + attended)
         return self.head(z.mean(dim=1)).squeeze(-1)

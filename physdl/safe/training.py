@@ -53,7 +53,7 @@ class SafeConfig:
     zero_shot_steps: int = 200
     fine_tune_steps: int = 50
     phase1_steps: int = 300
-    phase2_steps: int = 60
+    phase2_steps: int = 10
     batch_size: int = 4
     direction: str = "stable"
     seed: int = 0
@@ -146,13 +146,15 @@ def fit_estimator(model: SafeAutoencoder, frames: torch.Tensor, sign: int, steps
         latent = model.encoder(video)
     pairs = SpectralPairs(model.operator, latent, sgn, cfg.direction)
     est = model.estimator
+    with torch.no_grad():
+        pooled = est.pooled(latent)  # the latent video is fixed: pool it once
     opt = torch.optim.Adam(est.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
     result = Estimate(alpha=float("nan"))
     safe_values: list[float] = []
 
     def loss_fn(_: int) -> torch.Tensor:
-        alpha = sgn * est(latent)
+        alpha = sgn * est.from_pooled(pooled)
         safe = pairs.loss(alpha)
         result.trace.append(float(alpha.detach()))
         safe_values.append(float(safe.detach()))
@@ -216,14 +218,18 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     for part in (model.encoder, model.decoder):
         part.requires_grad_(False)
     order = batches(len(videos), cfg.batch_size, gen)
+    with torch.no_grad():  # the frozen encoder's output does not change during phase 1
+        model.encoder.eval()
+        latents = torch.cat([model.encoder(frames[i:i + 1]) for i in range(len(videos))])
+    pairs = SpectralPairs(model.operator, latents, sign, cfg.direction)
+    with torch.no_grad():
+        pooled = model.estimator.pooled(latents)
 
     def phase1_loss(_: int) -> torch.Tensor:
         idx = next(order)
-        video, sgn = frames[idx], sign[idx]
-        with torch.no_grad():
-            latent = model.encoder.eval()(video)
-        alpha = sgn * model.estimator(latent)
-        return (cfg.w_phys * safe_loss(model.operator, latent, alpha, sgn, cfg.direction)
+        sgn = sign[idx]
+        alpha = sgn * model.estimator.from_pooled(pooled[idx])
+        return (cfg.w_phys * pairs.loss(alpha, idx)
                 + cfg.w_bounds * bounds_loss(alpha, cfg.alpha_min, cfg.alpha_max))
 
     opt1 = torch.optim.Adam(model.estimator.parameters(), lr=cfg.lr_estimator)
@@ -308,3 +314,79 @@ def least_squares_alpha(latent: torch.Tensor, sign: int, operator: SafeOperator,
                 d = a + ratio * (b - a)
                 fd = f(d)
     return sign * (a + b) / 2
+
+
+@dataclass
+class FieldReport:
+    """Fields and per-frame errors of a model on one simulation (for figures like the paper's).
+
+    Attributes:
+        video, latent, reconstruction: ``(time, nx, ny)``.
+        prediction: ``(time - 1, nx, ny)``, the operator's output for each frame pair.
+        target: ``(time - 1, nx, ny)``, the latent frame it should match.
+        safe_error: ``(time - 1,)`` mean squared ``prediction - target`` per pair.
+        recon_error: ``(time,)`` mean squared ``reconstruction - video`` per frame.
+        alpha: the model's signed estimate.
+    """
+
+    video: torch.Tensor
+    latent: torch.Tensor
+    reconstruction: torch.Tensor
+    prediction: torch.Tensor
+    target: torch.Tensor
+    safe_error: torch.Tensor
+    recon_error: torch.Tensor
+    alpha: float
+
+
+@torch.no_grad()
+def field_report(model: SafeAutoencoder, frames: torch.Tensor, sign: int, direction: str = "stable",
+                 alpha: float | None = None) -> FieldReport:
+    """Run ``model`` on one simulation and collect its fields and errors.
+
+    ``alpha`` overrides the estimator (for instance with a fine-tuned value).
+    """
+    from physdl.safe.operator import frame_pairs, propagation_alpha
+
+    video = _as_video(frames)
+    sgn = torch.tensor([float(sign)], dtype=video.dtype)
+    model.eval()
+    out = model(video, sgn)
+    a = out.alpha if alpha is None else torch.tensor([alpha], dtype=video.dtype)
+    source, target = frame_pairs(out.latent, sgn, direction)
+    prediction = model.operator(source, propagation_alpha(a, direction))
+    return FieldReport(
+        video=video[0, :, 0], latent=out.latent[0, :, 0], reconstruction=out.reconstruction[0, :, 0],
+        prediction=prediction[0, :, 0], target=target[0, :, 0],
+        safe_error=(prediction - target).pow(2).mean(dim=(-1, -2))[0, :, 0],
+        recon_error=(out.reconstruction - video).pow(2).mean(dim=(-1, -2))[0, :, 0],
+        alpha=float(a[0]),
+    )
+
+
+@dataclass(frozen=True)
+class ChapterConfig:
+    """Everything chapter 5 sizes by profile.
+
+    Attributes:
+        data: the heat-equation videos.
+        method: SAFE-PIT-CM settings.
+        substeps: ``N_sub`` values of the sub-step ablation.
+        frame_steps: frame steps ``k`` of the temporal-resolution ablation.
+    """
+
+    data: "HeatVideoConfig"
+    method: SafeConfig
+    substeps: tuple[int, ...] = (1, 2, 5, 10, 25, 50)
+    frame_steps: tuple[int, ...] = (1, 2, 5, 10)
+
+
+def chapter_config(profile: str | None = None) -> ChapterConfig:
+    """The sizes of chapter 5 for the active (or named) profile."""
+    from physdl.safe.videos import HeatVideoConfig
+
+    return _config.by_profile(
+        quick=ChapterConfig(HeatVideoConfig(n=64, runs=10), SafeConfig(phase1_steps=100, phase2_steps=2)),
+        default=ChapterConfig(HeatVideoConfig(), SafeConfig()),
+        name=profile,
+    )

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from physdl import config as _config
 from physdl.data import cached, is_cached
 from physdl.pde import heat
 from physdl.train import progress
@@ -124,15 +123,6 @@ class Videos:
         return Videos(self.frames[:, ::k], self.alpha, self.index, self.dt_save * k, self.dx)
 
 
-def chapter_config(profile: str | None = None) -> HeatVideoConfig:
-    """The data of chapter 5 for the active (or named) profile."""
-    return _config.by_profile(
-        quick=HeatVideoConfig(runs=10),
-        default=HeatVideoConfig(),
-        name=profile,
-    )
-
-
 def _run_settings(cfg: HeatVideoConfig, run: int) -> tuple[float, torch.Tensor]:
     """``(|alpha|, initial state (n, n) float64)`` of diffusion run ``run``, reproducibly."""
     gen = torch.Generator().manual_seed(cfg.seed * 100003 + run)
@@ -216,6 +206,8 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all") -> Videos:
 def _generate_missing(cfg: HeatVideoConfig, batch: int = 10) -> None:
     """Generate the uncached diffusion runs in batches (faster than one at a time)."""
     missing = [r for r in range(cfg.runs) if not is_cached("heat-video", _meta(cfg, r, DIFFUSION))]
+    if not missing:
+        return
     chunks = [missing[i:i + batch] for i in range(0, len(missing), batch)]
     for chunk in progress(chunks, desc=f"simulating {len(missing)} heat runs"):
         frames = _diffusion_runs(cfg, chunk)
