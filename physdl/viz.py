@@ -195,3 +195,24 @@ def glue(name: str, value, display: bool = False):
         return value
     _glue(name, value, display=display)
     return value
+
+
+def predicted_vs_true(ax, pred, true, title: str = "", limit: float | None = None) -> None:
+    """Scatter signed estimates against the truth, diffusion (true < 0) and mobility apart.
+
+    Args:
+        ax: matplotlib axes.
+        pred, true: ``(n,)`` estimates and true values.
+        limit: half-width of the square plot (default: the largest magnitude, plus 10 %).
+    """
+    pred, true = _np(pred), _np(true)
+    if pred.shape != true.shape or pred.ndim != 1:
+        raise ValueError(f"pred and true must be matching vectors, got {pred.shape} and {true.shape}")
+    lim = limit if limit is not None else 1.1 * float(np.abs(np.concatenate([pred, true])).max())
+    ax.plot([-lim, lim], [-lim, lim], "k:", lw=1)
+    for keep, colour, name in ((true < 0, "tab:blue", "diffusion"), (true > 0, "tab:red", "mobility")):
+        ax.plot(true[keep], pred[keep], "o", color=colour, label=name)
+    ax.set_xlabel("true value")
+    ax.set_ylabel("estimate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)

@@ -228,3 +228,23 @@ def test_recovery_metrics():
     assert m["all"]["mae"] == 0 and m["diffusion"]["r2"] == 1 and m["mobility"]["n"] == 2
     with pytest.raises(ValueError, match="matching vectors"):
         safe.recovery_metrics(true, true[:3])
+
+
+def test_batch_helpers_and_new_input_checks(cache):
+    videos = safe.heat_videos(SMALL, "test")
+    cfg = safe.SafeConfig(zero_shot_steps=200, fine_tune_steps=5)
+    pred = safe.zero_shot_all(videos, cfg, show_progress=False)
+    assert pred.shape == (2,) and torch.allclose(pred, videos.alpha, atol=0.005)
+    model = safe.build_model(videos.dt_save, videos.dx, cfg)
+    assert safe.fine_tune_all(model, videos, cfg, show_progress=False).shape == (2,)
+    op = safe.SafeOperator(0.25, 0.5, 5)
+    with pytest.raises(ValueError, match="low < high"):
+        safe.least_squares_alpha(videos.frames[0], -1, op, low=1.0, high=0.5)
+    with pytest.raises(ValueError, match="sign"):
+        safe.alpha_landscape(videos.frames[0], 0, op, torch.tensor([0.1]))
+    with pytest.raises(ValueError, match="non-negative"):
+        safe.alpha_landscape(videos.frames[0], -1, op, torch.tensor([-0.1]))
+    with pytest.raises(ValueError, match=r"\(batch, \.\.\., nx, ny\)"):
+        op(torch.zeros(8, 8), -0.1)
+    with pytest.raises(ValueError, match=r"\(\.\.\., nx, ny\)"):
+        heat.euler_step(torch.zeros(8), -0.1, 0.005, 0.5)

@@ -37,3 +37,14 @@ def test_animation_is_standalone_html():
 
 def test_glue_returns_value_outside_a_book_build():
     assert viz.glue("x", 3.5) == 3.5
+
+
+def test_predicted_vs_true_checks_shapes():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    viz.predicted_vs_true(ax, [-0.5, 0.4], [-0.45, 0.41], "t")
+    assert len(ax.lines) == 3
+    with pytest.raises(ValueError, match="matching vectors"):
+        viz.predicted_vs_true(ax, [0.1, 0.2], [0.1], "t")
+    plt.close(fig)

@@ -72,6 +72,8 @@ def euler_step(u: torch.Tensor, alpha: float | torch.Tensor, dt: float, dx: floa
 
     No stability check (see :func:`check_stability`); differentiable in ``u`` and ``alpha``.
     """
+    if u.dim() < 2:
+        raise ValueError(f"expected a field shaped (..., nx, ny), got shape {tuple(u.shape)}")
     lap = laplacian(u.reshape(-1, 1, *u.shape[-2:]), dx).reshape(u.shape)
     if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
         alpha = alpha.reshape(*alpha.shape, 1, 1)
@@ -145,6 +147,8 @@ def voronoi_grains(n: int, dx: float, grains: int, width: float = 2.5, roughness
         roughness, roughness_modes: amplitude (length) and largest wavenumber index of ``xi``.
         generator: torch random generator for reproducibility.
     """
+    if n < 2 or dx <= 0:
+        raise ValueError(f"need n >= 2 nodes and a positive dx, got n = {n}, dx = {dx}")
     if grains < 2:
         raise ValueError(f"need at least 2 grains, got {grains}")
     if width <= 0:

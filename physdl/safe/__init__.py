@@ -22,6 +22,7 @@ from physdl.safe.training import (
     estimate_all,
     field_report,
     fine_tune,
+    fine_tune_all,
     fit_estimator,
     least_squares_alpha,
     losses,
@@ -29,6 +30,7 @@ from physdl.safe.training import (
     recovery_metrics,
     train,
     zero_shot,
+    zero_shot_all,
 )
 from physdl.safe.videos import HeatVideoConfig, Videos, heat_videos, simulation
 
@@ -37,6 +39,6 @@ __all__ = [
     "SafeOperator", "SpectralPairs", "frame_pairs", "safe_loss", "safe_residual",
     "ChapterConfig", "chapter_config", "Estimate", "FieldReport", "SafeConfig", "field_report", "alpha_landscape", "bounds_loss", "build_model", "estimate_all",
     "fine_tune", "fit_estimator", "least_squares_alpha", "losses", "predict", "recovery_metrics",
-    "train", "zero_shot",
+    "train", "zero_shot", "zero_shot_all", "fine_tune_all",
     "HeatVideoConfig", "Videos", "heat_videos", "simulation",
 ]

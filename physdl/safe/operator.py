@@ -85,6 +85,8 @@ class SafeOperator(nn.Module):
 
     def forward(self, field: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
         """Propagate ``field (batch, ..., nx, ny)`` by one frame interval with ``alpha (batch,)``."""
+        if field.dim() < 3:
+            raise ValueError(f"expected a field shaped (batch, ..., nx, ny), got shape {tuple(field.shape)}")
         alpha = torch.as_tensor(alpha, dtype=field.dtype, device=field.device)
         if self.method == "stencil":
             a = _alpha_like(alpha, field)

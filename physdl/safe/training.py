@@ -281,6 +281,10 @@ def estimate_all(estimator, videos: Videos, show_progress: bool | None = None, d
 def alpha_landscape(latent: torch.Tensor, sign: int, operator: SafeOperator, magnitudes: torch.Tensor,
                     direction: str = "stable") -> torch.Tensor:
     """SAFE loss of a fixed latent video ``(time, 1, nx, ny)`` at each ``|alpha|`` in ``magnitudes``."""
+    if sign not in (-1, 1):
+        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
+    if magnitudes.dim() != 1 or torch.any(magnitudes < 0):
+        raise ValueError("magnitudes must be a vector of non-negative |alpha| values")
     video = _as_video(latent)
     sgn = torch.tensor([float(sign)], dtype=video.dtype)
     pairs = SpectralPairs(operator, video, sgn, direction)
@@ -295,6 +299,10 @@ def least_squares_alpha(latent: torch.Tensor, sign: int, operator: SafeOperator,
     With the encoder frozen the method reduces to this one-parameter least-squares problem.
     The search assumes one minimum of ``|alpha|`` in ``[low, high]``.
     """
+    if not 0 < low < high:
+        raise ValueError(f"need 0 < low < high, got low = {low}, high = {high}")
+    if sign not in (-1, 1):
+        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
     video = _as_video(latent)
     sgn = torch.tensor([float(sign)], dtype=torch.float64)
     pairs = SpectralPairs(operator, video.double(), sgn, direction)
@@ -390,3 +398,18 @@ def chapter_config(profile: str | None = None) -> ChapterConfig:
         default=ChapterConfig(HeatVideoConfig(), SafeConfig()),
         name=profile,
     )
+
+
+def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress: bool | None = None) -> torch.Tensor:
+    """Zero-shot estimates ``(sims,)`` for every simulation in ``videos`` (a fresh model each)."""
+    estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg),
+                             videos, show_progress, desc="zero-shot")
+    return torch.tensor([e.alpha for e in estimates])
+
+
+def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig(),
+                  show_progress: bool | None = None) -> torch.Tensor:
+    """Test-time estimates ``(sims,)`` of a trained ``model`` for every simulation (model untouched)."""
+    estimates = estimate_all(lambda frames, sign: fine_tune(model, frames, sign, cfg), videos, show_progress,
+                             desc="fine-tune")
+    return torch.tensor([e.alpha for e in estimates])
