@@ -14,7 +14,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("burgers_pinn", "config", "data", "diffphys", "metrics", "nn", "ops", "pde", "pinn", "safe", "surrogate", "train", "viz")
+_SUBMODULES = ("burgers_pinn", "config", "data", "diffphys", "metrics", "neuradiff", "nn", "ops", "pde", "pinn", "safe", "surrogate", "train", "viz")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -216,3 +216,24 @@ def predicted_vs_true(ax, pred, true, title: str = "", limit: float | None = Non
     ax.set_ylabel("estimate")
     ax.set_title(title)
     ax.legend(fontsize=8)
+
+
+def tracking_overlay(ax, frame, eta, title: str = "", threshold: float = 0.5, color: str = "red") -> None:
+    """Draw a grey video ``frame`` ``(nx, ny)`` with the region ``eta >= threshold`` tinted ``color``.
+
+    The style of the NeuraDiff paper's tracking figures: the tracked void in red over the frame.
+    """
+    from matplotlib.colors import to_rgba
+
+    frame, eta = _np(frame), _np(eta)
+    if frame.shape != eta.shape or frame.ndim != 2:
+        raise ValueError(f"frame and eta must be the same 2D shape, got {frame.shape} and {eta.shape}")
+    ax.imshow(frame.T, origin="lower", cmap="gray", vmin=0, vmax=1)
+    tint = np.zeros((*eta.T.shape, 4))
+    tint[...] = to_rgba(color, 0.45)
+    tint[..., 3] *= eta.T >= threshold
+    ax.imshow(tint, origin="lower")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)

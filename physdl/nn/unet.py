@@ -47,8 +47,12 @@ class UNet(nn.Module):
         dims: 2 or 3 spatial dimensions.
         padding_mode: ``"circular"`` for periodic domains, ``"zeros"`` or ``"replicate"``.
         norm: ``"batch"``, ``"group"`` or ``None``.
+        condition_channels: length of an optional per-sample vector that is broadcast over
+            the coarsest grid, concatenated to the bottleneck features and mixed back by a
+            ``1^d`` convolution (for example a learned per-frame embedding).
 
-    Input ``(batch, in_channels, *space)``, output ``(batch, out_channels, *space)``.
+    Input ``(batch, in_channels, *space)`` (and ``condition`` ``(batch, condition_channels)``),
+    output ``(batch, out_channels, *space)``.
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class UNet(nn.Module):
         dims: int = 2,
         padding_mode: str = "circular",
         norm: str | None = None,
+        condition_channels: int = 0,
     ) -> None:
         super().__init__()
         if dims not in _CONV:
@@ -81,8 +86,11 @@ class UNet(nn.Module):
             for i in reversed(range(levels - 1))
         )
         self.head = _CONV[dims](widths[0], out_channels, 1)
+        self.condition_channels = condition_channels
+        self.fuse = (_CONV[dims](widths[-1] + condition_channels, widths[-1], 1)
+                     if condition_channels > 0 else None)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"expected input (batch, {self.in_channels}, *space) with {self.dims} spatial axes, "
@@ -98,6 +106,14 @@ class UNet(nn.Module):
             x = block(x if i == 0 else self.pool(x))
             skips.append(x)
         x = skips.pop()
+        if self.fuse is not None:
+            if condition is None or condition.shape != (x.shape[0], self.condition_channels):
+                got = None if condition is None else tuple(condition.shape)
+                raise ValueError(f"expected condition (batch, {self.condition_channels}), got {got}")
+            cond = condition.reshape(*condition.shape, *([1] * self.dims)).expand(-1, -1, *x.shape[2:])
+            x = self.fuse(torch.cat([x, cond], dim=1))
+        elif condition is not None:
+            raise ValueError("this U-Net takes no condition (condition_channels=0)")
         for block in self.up:
             skip = skips.pop()
             x = nn.functional.interpolate(x, scale_factor=2, mode="nearest")

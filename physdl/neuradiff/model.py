@@ -1,0 +1,165 @@
+"""The two networks of NeuraDiff: the recognition net and the neural phase-field net.
+
+- :class:`RecognitionNet` maps a video frame and its time index to the three fields
+  ``(c_v, c_i, eta)``: a U-Net whose bottleneck receives a learned per-frame embedding
+  ``l_t`` (the paper's "location embedding"), which lets the net carry the unobserved
+  concentrations that a single frame does not show.
+- :class:`NeuralPhaseField` is the differential-equation net: the explicit step of
+  :mod:`physdl.pde.voids` with fixed stencil kernels and the nine model parameters ``P`` as
+  its only weights, kept positive by storing their logarithms.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from physdl.nn.unet import UNet
+from physdl.pde import voids
+
+#: The five-point laplacian as the fixed convolution kernel ``K`` of the paper (times 1/dx^2).
+LAPLACE_KERNEL = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+class LearnableParameters(nn.Module):
+    """The parameter set ``P`` as trainable logarithms; calling it returns :class:`VoidParameters`.
+
+    Args:
+        initial: starting values (defaults: the model's ground-truth values).
+        learn: names to train; the others stay fixed at ``initial``.
+    """
+
+    def __init__(self, initial: voids.VoidParameters | None = None, learn: tuple[str, ...] | None = None) -> None:
+        super().__init__()
+        initial = initial or voids.VoidParameters()
+        names = voids.VoidParameters.names()
+        learn = names if learn is None else tuple(learn)
+        unknown = set(learn) - set(names)
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; choose from {names}")
+        self.names = names
+        self.log_values = nn.ParameterDict()
+        self.fixed = {}
+        for name in names:
+            log_value = torch.tensor(float(getattr(initial, name))).log()
+            if name in learn:
+                self.log_values[name] = nn.Parameter(log_value)
+            else:
+                self.register_buffer(f"log_{name}", log_value)
+
+    def forward(self) -> voids.VoidParameters:
+        values = {}
+        for name in self.names:
+            log_value = self.log_values[name] if name in self.log_values else getattr(self, f"log_{name}")
+            values[name] = log_value.exp()
+        return voids.VoidParameters(**values)
+
+    def as_dict(self) -> dict[str, float]:
+        """Current values as floats."""
+        with torch.no_grad():
+            return self().as_dict()
+
+
+class NeuralPhaseField(nn.Module):
+    """``steps`` explicit phase-field steps with learnable ``P`` (deterministic, clipped to [0, 1]).
+
+    Every laplacian in the step is a convolution of a field with :data:`LAPLACE_KERNEL` and
+    circular padding; physdl evaluates it with shifted copies (:func:`physdl.ops.laplacian`),
+    which is the same operation and faster on a CPU.
+
+    Args:
+        dt, dx: time step and grid spacing of the simulation.
+        initial: starting parameter values.
+        learn: which parameters are trained (default: all nine).
+        irradiation: recombination rates (the stochastic sources are not simulated here).
+        conservative: ``div(M grad mu)`` (paper) or ``M lap(mu)`` (authors' code).
+    """
+
+    def __init__(self, dt: float, dx: float = 1.0, initial: voids.VoidParameters | None = None,
+                 learn: tuple[str, ...] | None = None, irradiation: voids.Irradiation | None = None,
+                 conservative: bool = True) -> None:
+        super().__init__()
+        if dt <= 0 or dx <= 0:
+            raise ValueError(f"dt and dx must be positive, got dt={dt}, dx={dx}")
+        self.dt, self.dx, self.conservative = dt, dx, conservative
+        self.irradiation = irradiation or voids.Irradiation()
+        self.parameters_p = LearnableParameters(initial, learn)
+
+    def forward(self, state: torch.Tensor, steps: int) -> torch.Tensor:
+        """Advance ``state`` ``(batch, 3, nx, ny)`` by ``steps`` steps."""
+        voids.check_state(state, bounded=False)
+        p = self.parameters_p()
+        for _ in range(steps):
+            state = voids.step(state, p, self.dt, self.dx, self.irradiation, conservative=self.conservative)
+        return state
+
+    def rollout(self, state: torch.Tensor, frames: int, steps_per_frame: int) -> torch.Tensor:
+        """``frames`` frames ``steps_per_frame`` steps apart, from ``state``: ``(batch, frames, 3, nx, ny)``.
+
+        Raises ``ValueError`` when the current parameters make ``dt`` unstable.
+        """
+        voids.check_stability(self.parameters_p(), self.dt, self.dx, state)
+        out = [state]
+        for _ in range(frames - 1):
+            state = self(state, steps_per_frame)
+            out.append(state)
+        return torch.stack(out, dim=1)
+
+
+class RecognitionNet(nn.Module):
+    """U-Net from a frame ``(batch, 1, nx, ny)`` and frame index ``(batch,)`` to ``(batch, 3, nx, ny)``.
+
+    The outputs pass a sigmoid, so ``c_v``, ``c_i`` and ``eta`` lie in (0, 1). Frame indices
+    beyond the embedding table (a longer or another video) use the nearest entry.
+
+    Args:
+        frames: number of frame embeddings (the length of the training video).
+        embedding: length of each embedding vector ``l_t``.
+        base, levels: width and depth of the U-Net.
+    """
+
+    def __init__(self, frames: int, embedding: int = 8, base: int = 16, levels: int = 4) -> None:
+        super().__init__()
+        if frames < 1 or embedding < 1:
+            raise ValueError(f"frames and embedding must be positive, got {frames}, {embedding}")
+        self.embedding = nn.Embedding(frames, embedding)
+        nn.init.normal_(self.embedding.weight, std=0.1)
+        self.unet = UNet(1, 3, base=base, levels=levels, norm="group", condition_channels=embedding)
+
+    def forward(self, frame: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        index = index.clamp(0, self.embedding.num_embeddings - 1)
+        return torch.sigmoid(self.unet(frame, self.embedding(index)))
+
+
+class TrackingUNet(nn.Module):
+    """The supervised baseline: a U-Net from a frame to ``eta`` (sigmoid), no embedding."""
+
+    def __init__(self, base: int = 16, levels: int = 4) -> None:
+        super().__init__()
+        self.unet = UNet(1, 1, base=base, levels=levels, norm="group")
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.unet(frame))
+
+
+class NextFrameUNet(nn.Module):
+    """The paper's dynamics baseline: a U-Net that predicts frame ``t + 1`` from frame ``t``.
+
+    It predicts the change of grey level (a residual), and :meth:`rollout` feeds its own
+    predictions back to synthesise a whole video.
+    """
+
+    def __init__(self, base: int = 16, levels: int = 4) -> None:
+        super().__init__()
+        self.unet = UNet(1, 1, base=base, levels=levels, norm="group")
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        return (frame + self.unet(frame)).clamp(0, 1)
+
+    @torch.no_grad()
+    def rollout(self, frame: torch.Tensor, frames: int) -> torch.Tensor:
+        """``(batch, frames, 1, nx, ny)`` from a first frame ``(batch, 1, nx, ny)``."""
+        out = [frame]
+        for _ in range(frames - 1):
+            out.append(self(out[-1]))
+        return torch.stack(out, dim=1)
