@@ -207,3 +207,16 @@ def test_training_runs_and_reports(tmp_path, monkeypatch):
     assert rollout.shape == (6, 3, 16, 16)
     with pytest.raises(ValueError, match="annotations must be"):
         nd.train(video, labels[:3], cfg, progress=False)
+
+
+def test_metrics_and_helpers_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="differ in shape"):
+        nd.masked_mse(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5, dtype=torch.int8))
+    with pytest.raises(ValueError, match="one shape"):
+        nd.iou_per_frame(torch.zeros(2, 4, 4), torch.zeros(3, 4, 4))
+    with pytest.raises(ValueError, match="one shape"):
+        nd.accuracy_per_frame(torch.zeros(4, 4), torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="frames, nx, ny"):
+        nd.video.box_blur(torch.zeros(1, 2, 4, 4), 3, 3)
+    with pytest.raises(ValueError, match="square"):
+        V.void_centroid(torch.zeros(4, 6))

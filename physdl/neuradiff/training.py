@@ -81,6 +81,8 @@ class NeuraDiffConfig:
 
 def masked_mse(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean of ``(pred - label)^2`` over annotated pixels (zero when none is annotated)."""
+    if pred.shape != labels.shape:
+        raise ValueError(f"prediction {tuple(pred.shape)} and annotations {tuple(labels.shape)} differ in shape")
     mask = known(labels)
     if not mask.any():
         return pred.sum() * 0
@@ -246,11 +248,20 @@ def held_out(labels: torch.Tensor) -> torch.Tensor:
 
 def accuracy_per_frame(eta_pred: torch.Tensor, eta_true: torch.Tensor) -> torch.Tensor:
     """Pixel accuracy of ``eta >= 0.5`` per frame, ``(frames,)``."""
+    if eta_pred.shape != eta_true.shape or eta_true.dim() != 3:
+        raise ValueError(f"need two (frames, nx, ny) tensors of one shape, got {tuple(eta_pred.shape)} "
+                         f"and {tuple(eta_true.shape)}")
     return torch.stack([pixel_accuracy(p, t) for p, t in zip(eta_pred, eta_true)])
 
 
 def iou_per_frame(eta_pred: torch.Tensor, eta_true: torch.Tensor) -> torch.Tensor:
-    """Intersection over union of the void regions ``eta >= 0.5`` per frame, ``(frames,)``."""
+    """Intersection over union of the void regions ``eta >= 0.5`` per frame, ``(frames,)``.
+
+    A frame where neither has a void scores 1.
+    """
+    if eta_pred.shape != eta_true.shape or eta_true.dim() != 3:
+        raise ValueError(f"need two (frames, nx, ny) tensors of one shape, got {tuple(eta_pred.shape)} "
+                         f"and {tuple(eta_true.shape)}")
     p, t = eta_pred >= 0.5, eta_true >= 0.5
     inter = (p & t).flatten(1).sum(1).double()
     union = (p | t).flatten(1).sum(1).double()

@@ -49,6 +49,10 @@ def _check_eta(eta: torch.Tensor) -> None:
 def box_blur(video: torch.Tensor, frames: int, pixels: int) -> torch.Tensor:
     """Moving average over ``frames`` in time (centred, replicated ends) and ``pixels``^2 in space
     (periodic). ``video`` is ``(frames, nx, ny)``; the result has the same shape."""
+    if video.dim() != 3:
+        raise ValueError(f"video must be (frames, nx, ny), got {tuple(video.shape)}")
+    if frames < 1 or pixels < 1 or pixels % 2 == 0:
+        raise ValueError(f"need frames >= 1 and an odd pixels >= 1, got {frames}, {pixels}")
     v = video[None, None]  # (1, 1, T, nx, ny)
     pt, px = frames // 2, pixels // 2
     v = F.pad(v, (px, px, px, px, 0, 0), mode="circular")

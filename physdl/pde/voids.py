@@ -393,6 +393,8 @@ def vacancy_gradient(n: int, mean: float, amplitude: float, direction: float = 0
 
 def void_area(eta: torch.Tensor, dx: float = 1.0, threshold: float = 0.5) -> torch.Tensor:
     """Area of ``eta >= threshold`` in length^2, over the last two axes."""
+    if eta.dim() < 2:
+        raise ValueError(f"eta needs two spatial axes, got shape {tuple(eta.shape)}")
     return (eta >= threshold).to(eta.dtype).sum(dim=(-2, -1)) * dx**2
 
 
@@ -401,6 +403,8 @@ def void_centroid(eta: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
 
     Uses the circular mean along each axis, so a void that crosses the boundary is handled.
     """
+    if eta.dim() < 2 or eta.shape[-1] != eta.shape[-2]:
+        raise ValueError(f"eta must end in two equal spatial axes (a square periodic box), got {tuple(eta.shape)}")
     mask = (eta >= threshold).to(torch.float64)
     n = eta.shape[-1]
     angle = 2 * math.pi * torch.arange(n, dtype=torch.float64) / n
