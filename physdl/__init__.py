@@ -14,7 +14,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("burgers_pinn", "config", "data", "diffphys", "metrics", "neuradiff", "nn", "ops", "pde", "pinn", "safe", "surrogate", "train", "viz")
+_SUBMODULES = (
+    "burgers_pinn", "config", "crnn", "data", "diffphys", "metrics", "neuradiff", "nn", "ops", "pde", "pinn",
+    "safe", "surrogate", "train", "viz", "viz3d",
+)
 
 __all__ = ["__version__", *_SUBMODULES]
 

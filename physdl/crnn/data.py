@@ -1,0 +1,134 @@
+"""Training data for the Cahn-Hilliard CRNN: sequences of frames ``tau`` apart from the solver.
+
+Each sequence starts from a periodic Perlin-noise state with its own mean and feature size
+(the paper's recipe), is integrated with the explicit solver (``dt = 1.25e-3``, 400 steps per
+frame for ``tau = 0.5``), and keeps ``frames`` frames from a random starting frame on, so
+that some sequences begin at the noise and others in the coarsening stage.
+
+Command line (generates and caches, prints the cache file)::
+
+    python -m physdl.crnn.data --grid 32 --sequences 64 --frames 40
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from physdl.data import cached, cache_path
+from physdl.pde.cahn_hilliard import CahnHilliard, perlin_state, simulate
+
+
+@dataclass(frozen=True)
+class SequenceConfig:
+    """How a set of sequences is made.
+
+    Attributes:
+        grid: points per axis of the solver grid (the paper: 64).
+        dims: 2 or 3.
+        sequences: number of sequences.
+        frames: frames kept per sequence.
+        max_start: the first kept frame is drawn uniformly from ``0 .. max_start``.
+        tau: time between frames (time units).
+        dt: solver time step.
+        mean: centre and spread of the mean of phi (normal, clipped to ``mean_range``).
+        cells: Perlin lattice cells per axis, drawn from this tuple.
+        amplitude: standard deviation of the initial fluctuation.
+        seed: random seed.
+        batch: sequences integrated together.
+        double: integrate in float64 (float32 otherwise; the data are stored in float32).
+    """
+
+    grid: int = 32
+    dims: int = 3
+    sequences: int = 64
+    frames: int = 40
+    max_start: int = 20
+    tau: float = 0.5
+    dt: float = 1.25e-3
+    mean: tuple[float, float] = (0.5, 0.08)
+    mean_range: tuple[float, float] = (0.3, 0.7)
+    cells: tuple[int, ...] = (2, 4)
+    amplitude: float = 0.2
+    seed: int = 0
+    batch: int = 16
+    double: bool = False
+    model: CahnHilliard = field(default_factory=CahnHilliard)
+
+    @property
+    def steps_per_frame(self) -> int:
+        steps = round(self.tau / self.dt)
+        if abs(steps * self.dt - self.tau) > 1e-9 * self.tau:
+            raise ValueError(f"tau = {self.tau} is not a whole number of steps dt = {self.dt}")
+        return steps
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def initial_states(config: SequenceConfig, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` Perlin states ``(count, 1, *space)`` with the config's spread of means and sizes."""
+    shape = (config.grid,) * config.dims
+    means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, dtype=torch.float64))
+    means = means.clamp(*config.mean_range)
+    cells = torch.tensor(config.cells)[torch.randint(len(config.cells), (count,), generator=generator)]
+    states = [
+        perlin_state(shape, means[i], int(cells[i]), config.amplitude, 1, generator, torch.float64)
+        for i in range(count)
+    ]
+    return torch.cat(states).clamp(0.0, 1.0)
+
+
+def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.Tensor]:
+    """Integrate the sequences (no cache). Returns ``{"phi": (sequences, frames, 1, *space)}``
+    in float32 and ``{"start": (sequences,)}``, the index of each sequence's first frame."""
+    from physdl.train import progress as bar
+
+    g = torch.Generator().manual_seed(config.seed)
+    starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g)
+    phi0 = initial_states(config, config.sequences, g).to(torch.float64 if config.double else torch.float32)
+    total = config.max_start + config.frames
+    out = []
+    for lo in bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
+        chunk = simulate(phi0[lo:lo + config.batch], total, config.steps_per_frame, config.dt, config.model)
+        for j, s in enumerate(starts[lo:lo + config.batch]):
+            out.append(chunk[j, s:s + config.frames].float())
+    return {"phi": torch.stack(out), "start": starts}
+
+
+def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False) -> dict[str, torch.Tensor]:
+    """The data set for ``config``, from the cache or generated and cached."""
+    return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress))
+
+
+def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
+    """Nearest-neighbour downsampling of the last ``dims`` axes by an integer ``factor``."""
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    if any(n % factor for n in x.shape[-dims:]):
+        raise ValueError(f"the grid {tuple(x.shape[-dims:])} is not divisible by {factor}")
+    index = (Ellipsis, *[slice(None, None, factor)] * dims)
+    return x[index]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Generate and cache Cahn-Hilliard training sequences.")
+    defaults = SequenceConfig()
+    parser.add_argument("--grid", type=int, default=defaults.grid)
+    parser.add_argument("--dims", type=int, default=defaults.dims)
+    parser.add_argument("--sequences", type=int, default=defaults.sequences)
+    parser.add_argument("--frames", type=int, default=defaults.frames)
+    parser.add_argument("--max-start", type=int, default=defaults.max_start)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    args = parser.parse_args(argv)
+    config = SequenceConfig(grid=args.grid, dims=args.dims, sequences=args.sequences, frames=args.frames,
+                            max_start=args.max_start, seed=args.seed, batch=args.batch)
+    data = sequences(config, progress=True)
+    print(f"{tuple(data['phi'].shape)} -> {cache_path('cahn-hilliard-sequences', config.as_dict())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Measures for comparing a CRNN rollout with the solver.
+
+- :func:`interface_displacement`: the paper's ``delta``, the root-mean-square distance
+  between the predicted and the true interface (grid units, Eq. 4 of Lanzoni et al.).
+- :func:`rmse_per_frame`, :func:`mean_drift`: per-frame error and change of the mean of phi.
+- :func:`power_law_exponent`: least-squares slope of ``log F`` against ``log t``.
+- :func:`seconds_per_call`: the median wall time of a call after a warm-up.
+
+Sequences are ``(batch, time, 1, *space)``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from physdl.metrics import rmse
+
+
+def _check_pair(pred: torch.Tensor, true: torch.Tensor) -> None:
+    if pred.shape != true.shape:
+        raise ValueError(f"prediction shape {tuple(pred.shape)} differs from reference shape {tuple(true.shape)}")
+    if pred.dim() not in (5, 6):
+        raise ValueError(f"expected sequences (batch, time, 1, *space) in 2D or 3D, got {tuple(pred.shape)}")
+
+
+def rmse_per_frame(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """RMSE of each frame, ``(batch, time)``."""
+    _check_pair(pred, true)
+    return rmse(pred, true, dims=tuple(range(2, pred.dim())))
+
+
+def interface_displacement(pred: torch.Tensor, true: torch.Tensor, dx: float = 1.0) -> torch.Tensor:
+    """``delta = sqrt( sum (phi - phi_hat)^2 / sum |grad phi|^2 )`` per frame, ``(batch, time)``.
+
+    For a small shift ``delta`` of the interface along its normal, ``phi - phi_hat`` is about
+    ``delta |grad phi|``, so the ratio is the mean squared displacement (in units of ``dx``
+    times ``dx``: the result is in length units). ``|grad phi|`` uses central differences of
+    the true field.
+    """
+    _check_pair(pred, true)
+    space = tuple(range(3, true.dim()))
+    grad_sq = sum(((torch.roll(true, -1, a) - torch.roll(true, 1, a)) / (2 * dx)) ** 2 for a in space)
+    num = ((pred - true) ** 2).sum(dim=(2, *space))
+    den = grad_sq.sum(dim=(2, *space)).clamp_min(torch.finfo(true.dtype).tiny)
+    return (num / den).sqrt()
+
+
+def mean_drift(sequence: torch.Tensor) -> torch.Tensor:
+    """``mean(phi_t) - mean(phi_0)`` for every frame, ``(batch, time)``, computed in float64."""
+    if sequence.dim() not in (5, 6):
+        raise ValueError(f"expected a sequence (batch, time, 1, *space), got {tuple(sequence.shape)}")
+    means = sequence.double().flatten(2).mean(dim=2)
+    return means - means[:, :1]
+
+
+def power_law_exponent(t: torch.Tensor, f: torch.Tensor, t_min: float, t_max: float) -> float:
+    """Slope ``a`` of the least-squares fit ``log f = a log t + b`` over ``t_min <= t <= t_max``."""
+    t, f = torch.as_tensor(t, dtype=torch.float64), torch.as_tensor(f, dtype=torch.float64)
+    if t.shape != f.shape or t.dim() != 1:
+        raise ValueError(f"t and f must be 1D and of equal length, got {tuple(t.shape)} and {tuple(f.shape)}")
+    keep = (t >= t_min) & (t <= t_max) & (t > 0) & (f > 0)
+    if keep.sum() < 3:
+        raise ValueError(f"fewer than 3 points with positive t and f in [{t_min}, {t_max}]")
+    x, y = t[keep].log(), f[keep].log()
+    xm, ym = x.mean(), y.mean()
+    return float(((x - xm) * (y - ym)).sum() / ((x - xm) ** 2).sum())
+
+
+def seconds_per_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` calls (CUDA-synchronised)."""
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

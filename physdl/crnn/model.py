@@ -1,0 +1,168 @@
+"""The convolutional recurrent surrogate of Lanzoni et al. (2024) for Cahn-Hilliard flow.
+
+A stack of ConvGRU layers reads the current field ``phi_t`` and carries a hidden state
+forward in time. Its output head turns the last hidden state into the next field:
+
+- :class:`ConservativeCRNN` (the paper's model): the head predicts a vector field ``u``
+  (``d`` components, the flux ``-tau J`` of one forward-Euler step), its spatial mean is
+  removed, and ``phi_next = phi + div(u)`` with a fixed central-difference divergence on the
+  periodic grid. A periodic divergence sums to zero, so the mean of ``phi`` cannot change:
+  mass is conserved by construction, whatever the weights.
+- :class:`NonConservativeCRNN` (the ablation): the head predicts ``phi_next`` directly
+  through a sigmoid, as in the 2D model the paper started from; nothing conserves mass.
+
+Both are fully convolutional with circular padding, so they apply to any grid size. Shapes:
+a field ``(batch, 1, *space)``, a sequence ``(batch, time, 1, *space)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from physdl.nn.convgru import _CONV, ConvGRU
+from physdl.ops import divergence
+from physdl.train import progress as progress_bar
+
+Hidden = list[torch.Tensor]
+
+
+@dataclass(frozen=True)
+class CRNNArchitecture:
+    """Sizes of the network (the paper's: 2 layers of 10 channels, 3x3x3 kernels, 3D)."""
+
+    hidden_channels: int = 10
+    layers: int = 2
+    kernel_size: int = 3
+    dims: int = 3
+    conservative: bool = True
+
+
+class _CRNN(nn.Module):
+    def __init__(self, arch: CRNNArchitecture, out_channels: int) -> None:
+        super().__init__()
+        self.arch = arch
+        conv = _CONV[arch.dims]
+        h = arch.hidden_channels
+        self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
+        self.head = nn.Sequential(
+            conv(h, h, 1), nn.Tanh(), conv(h, h, 1), nn.Tanh(),
+            conv(h, out_channels, 3, padding=1, padding_mode="circular"),
+        )
+
+    def _check(self, phi: torch.Tensor) -> None:
+        if phi.dim() != self.arch.dims + 2 or phi.shape[1] != 1:
+            raise ValueError(
+                f"expected phi shaped (batch, 1, {self.arch.dims} spatial axes), got {tuple(phi.shape)}"
+            )
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def step(self, phi: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
+        """Advance one interval ``tau``: returns ``(phi_next, hidden)``.
+
+        ``hidden=None`` starts a sequence; pass the returned ``hidden`` back to continue it.
+        """
+        self._check(phi)
+        hidden = self.recurrent(phi, hidden)
+        return self.output(phi, hidden[-1]), hidden
+
+    def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None) -> torch.Tensor:
+        """Predict frames ``1 .. frames-1`` of a sequence.
+
+        The first ``teacher_frames`` inputs are the true frames (teacher forcing); from then
+        on the network feeds on its own predictions. ``teacher_frames = 1`` is a full
+        autoregressive rollout from the first frame.
+
+        Args:
+            sequence: ``(batch, time, 1, *space)``; only the first ``teacher_frames`` frames
+                are read.
+            teacher_frames: number of true frames fed in (at least 1, at most ``time``).
+            frames: length of the output sequence including frame 0 (default ``time``).
+
+        Returns:
+            ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
+        """
+        if sequence.dim() != self.arch.dims + 3:
+            raise ValueError(f"expected a sequence (batch, time, 1, *space), got {tuple(sequence.shape)}")
+        frames = sequence.shape[1] if frames is None else frames
+        if not 1 <= teacher_frames <= sequence.shape[1]:
+            raise ValueError(f"teacher_frames must be in [1, {sequence.shape[1]}], got {teacher_frames}")
+        if frames < 2:
+            raise ValueError(f"frames must be at least 2, got {frames}")
+        hidden = None
+        phi = sequence[:, 0]
+        predictions = []
+        for t in range(frames - 1):
+            inp = sequence[:, t] if t < teacher_frames else phi
+            phi, hidden = self.step(inp, hidden)
+            predictions.append(phi)
+        return torch.stack(predictions, dim=1)
+
+    @torch.no_grad()
+    def rollout(self, phi0: torch.Tensor, steps: int, save_every: int = 1, hidden: Hidden | None = None,
+                progress: bool = False, return_hidden: bool = False):
+        """Autoregressive rollout of any length on any grid, without gradients.
+
+        Args:
+            phi0: ``(batch, 1, *space)``.
+            steps: number of network steps (each one interval ``tau``).
+            save_every: keep every ``save_every``-th state (and always the last one).
+            hidden: hidden state to continue from (``None``: a fresh sequence).
+            progress: show a progress bar.
+            return_hidden: also return the final hidden state, to continue later.
+
+        Returns:
+            ``(frames, times)``: ``(batch, frames, 1, *space)`` with ``phi0`` first, and the
+            step index of each frame; plus the hidden state when ``return_hidden``.
+        """
+        self._check(phi0)
+        if steps < 0 or save_every < 1:
+            raise ValueError(f"steps must be >= 0 and save_every >= 1, got {steps} and {save_every}")
+        phi, kept, times = phi0, [phi0], [0]
+        for i in progress_bar(range(1, steps + 1), "CRNN rollout", enabled=progress):
+            phi, hidden = self.step(phi, hidden)
+            if i % save_every == 0 or i == steps:
+                if not torch.isfinite(phi).all():
+                    raise FloatingPointError(f"the rollout became non-finite at step {i}")
+                kept.append(phi)
+                times.append(i)
+        out = (torch.stack(kept, dim=1), torch.tensor(times))
+        return (*out, hidden) if return_hidden else out
+
+
+class ConservativeCRNN(_CRNN):
+    """The paper's CRNN: ``phi_next = phi + div(u - mean(u))`` (mass conserved exactly)."""
+
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture()) -> None:
+        if not arch.conservative:
+            raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
+        super().__init__(arch, arch.dims)
+
+    def flux(self, top: torch.Tensor) -> torch.Tensor:
+        """The flux field ``u`` (``(batch, dims, *space)``) with its spatial mean removed."""
+        u = self.head(top)
+        return u - u.mean(dim=tuple(range(2, u.dim())), keepdim=True)
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        return phi + divergence(self.flux(top), 1.0, scheme="central")
+
+
+class NonConservativeCRNN(_CRNN):
+    """The ablation: ``phi_next = sigmoid(head(h))``, free to change the mean of ``phi``."""
+
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(conservative=False)) -> None:
+        if arch.conservative:
+            raise ValueError("NonConservativeCRNN needs arch.conservative=False; use ConservativeCRNN")
+        super().__init__(arch, 1)
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.head(top))
+
+
+def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
+    """The conservative or non-conservative network for ``arch``."""
+    return ConservativeCRNN(arch) if arch.conservative else NonConservativeCRNN(arch)

@@ -1,0 +1,262 @@
+"""The training recipe of the Cahn-Hilliard CRNN, and its command line.
+
+Following Lanzoni et al. (2024): sequences are downsampled by 2 (nearest), augmented by the
+symmetries of the cube (90-degree rotations and reflections) and by ``phi -> 1 - phi``, and
+the loss is the mean squared error over the predicted sequence. A curriculum starts with
+teacher forcing (the network sees every true frame but the last) and ends in full
+autoregressive rollout from the first frame. Adam, checkpoints, resumable.
+
+Command line (writes the shippable weights and a JSON training log)::
+
+    python -m physdl.crnn.training --out physdl/crnn/weights/ch3d.pt
+
+The paper's scale (1850 sequences of 50 frames at 64^3, about 50 h on one GPU) is
+``--scale paper``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from physdl.config import describe, device as pick_device, seed_everything
+from physdl.crnn.data import SequenceConfig, downsample, sequences
+from physdl.crnn.model import CRNNArchitecture, build
+from physdl.data import atomic_save
+from physdl.train import fit
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that determines a training run.
+
+    Attributes:
+        data: the training sequences.
+        validation: the validation sequences (another seed).
+        arch: the network.
+        factor: downsampling factor of the solver grid (the paper: 2).
+        window: frames per training sequence (windows drawn from the longer sequences).
+        batch: sequences per step.
+        steps: optimiser steps.
+        curriculum: fraction of ``steps`` over which teacher forcing goes from
+            ``window - 1`` frames down to 1 (full rollout from the first frame).
+        lr, lr_final: Adam learning rate, decayed as a cosine to ``lr_final``.
+        augment: use the cube symmetries and ``phi -> 1 - phi``.
+        validate_every: steps between validations (full rollouts of the validation windows).
+        mass_penalty: weight of a penalty on the change of the mean of phi (the paper adds
+            one, weakly, to the loss of its non-conservative ablation).
+        seed: random seed.
+    """
+
+    data: SequenceConfig = field(default_factory=SequenceConfig)
+    validation: SequenceConfig = field(default_factory=lambda: SequenceConfig(sequences=16, seed=1))
+    arch: CRNNArchitecture = field(default_factory=CRNNArchitecture)
+    factor: int = 2
+    window: int = 20
+    batch: int = 4
+    steps: int = 2000
+    curriculum: float = 0.5
+    lr: float = 1e-3
+    lr_final: float = 1e-5
+    augment: bool = True
+    validate_every: int = 100
+    mass_penalty: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.window < 2 or self.window > self.data.frames:
+            raise ValueError(f"window must be in [2, {self.data.frames}] (the frames of a sequence), got {self.window}")
+        if not 0 <= self.curriculum <= 1:
+            raise ValueError(f"curriculum must be a fraction in [0, 1], got {self.curriculum}")
+        if self.steps < 1 or self.batch < 1:
+            raise ValueError("steps and batch must be positive")
+
+
+def paper_config() -> TrainingConfig:
+    """The paper's scale: 1850 sequences of 50 frames at 64^3 (70:30 split), 50-frame windows."""
+    data = SequenceConfig(grid=64, sequences=1295, frames=50, max_start=50, batch=8)
+    validation = replace(data, sequences=555, seed=1)
+    return TrainingConfig(data=data, validation=validation, window=50, batch=2, steps=200_000, lr=1e-4,
+                          curriculum=0.25, validate_every=2000)
+
+
+def teacher_frames(step: int, config: TrainingConfig) -> int:
+    """True frames fed in at ``step``: ``window - 1`` at the start, 1 once the curriculum ends."""
+    end = config.curriculum * config.steps
+    if end <= 0 or step >= end:
+        return 1
+    return max(1, round((config.window - 1) - (config.window - 2) * step / end))
+
+
+def augment(sequence: torch.Tensor, generator: torch.Generator | None = None, dims: int = 3) -> torch.Tensor:
+    """A random symmetry of the problem applied to whole sequences.
+
+    Each sample gets its own random permutation of the spatial axes, random flips of each
+    axis (together: the 48 rotations and reflections of the cube in 3D) and, with
+    probability 1/2, ``phi -> 1 - phi``. Each of these maps a Cahn-Hilliard solution on a
+    periodic cube to another solution.
+
+    Args:
+        sequence: ``(batch, time, 1, *space)`` with equal sizes along the spatial axes.
+    """
+    if sequence.dim() != dims + 3:
+        raise ValueError(f"expected (batch, time, 1, {dims} spatial axes), got {tuple(sequence.shape)}")
+    if len(set(sequence.shape[3:])) != 1:
+        raise ValueError(f"augmentation by axis permutations needs a cubic grid, got {tuple(sequence.shape[3:])}")
+    out = []
+    for sample in sequence:
+        perm = torch.randperm(dims, generator=generator).tolist()
+        x = sample.permute(0, 1, *[2 + p for p in perm])
+        flips = [2 + a for a in range(dims) if torch.rand((), generator=generator) < 0.5]
+        if flips:
+            x = x.flip(flips)
+        if torch.rand((), generator=generator) < 0.5:
+            x = 1 - x
+        out.append(x)
+    return torch.stack(out)
+
+
+def _windows(phi: torch.Tensor, window: int, batch: int, generator: torch.Generator) -> torch.Tensor:
+    idx = torch.randint(phi.shape[0], (batch,), generator=generator)
+    start = torch.randint(phi.shape[1] - window + 1, (batch,), generator=generator)
+    return torch.stack([phi[i, s:s + window] for i, s in zip(idx.tolist(), start.tolist())])
+
+
+def prepare(config: SequenceConfig, factor: int, dims: int, progress: bool = False) -> torch.Tensor:
+    """Load (or generate) a data set and downsample it: ``(sequences, frames, 1, *space)``."""
+    return downsample(sequences(config, progress)["phi"], factor, dims)
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` returns: the model, the history and the wall time."""
+
+    model: torch.nn.Module
+    history: object
+    seconds: float
+    config: TrainingConfig
+
+
+def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLike | None = None,
+          progress: bool | None = None, device: torch.device | None = None) -> TrainingResult:
+    """Train the CRNN with the curriculum; resumes from ``checkpoint`` when it exists.
+
+    The best-validating weights are restored at the end (the paper also keeps the model
+    with the lowest validation loss).
+    """
+    dev = device or pick_device()
+    g = seed_everything(config.seed)
+    dims = config.arch.dims
+    train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
+    val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
+    val_windows = val_phi[:, : config.window].to(dev)
+    model = build(config.arch).to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        seq = _windows(train_phi, config.window, config.batch, g)
+        if config.augment:
+            seq = augment(seq, g, dims)
+        seq = seq.to(dev)
+        pred = model(seq, teacher_frames(step, config))
+        loss = torch.mean((pred - seq[:, 1:]) ** 2)
+        if config.mass_penalty:
+            space = tuple(range(2, pred.dim()))
+            loss = loss + config.mass_penalty * torch.mean((pred.mean(space) - seq[:, 1:].mean(space)) ** 2)
+        return loss
+
+    @torch.no_grad()
+    def validate() -> float:
+        total = 0.0
+        for chunk in val_windows.split(8):
+            total += torch.sum(torch.mean((model(chunk, 1) - chunk[:, 1:]) ** 2, dim=tuple(range(1, chunk.dim())))).item()
+        return total / val_windows.shape[0]
+
+    start = time.perf_counter()
+    history = fit(model, loss_fn, optimizer, config.steps, scheduler=scheduler, validate=validate,
+                  validate_every=config.validate_every, checkpoint=checkpoint, progress=progress, desc="CRNN")
+    return TrainingResult(model, history, time.perf_counter() - start, config)
+
+
+def _config_dict(config: TrainingConfig) -> dict:
+    return json.loads(json.dumps(asdict(config)))
+
+
+def save_weights(result: TrainingResult, path: str | os.PathLike) -> Path:
+    """Write the shippable file: weights (float32), architecture and training config.
+
+    Also writes ``<path>.log.json`` with the loss and validation curves, the wall time and
+    the machine. Load with :func:`load_weights`.
+    """
+    path = Path(path)
+    state = {k: v.detach().float().cpu() for k, v in result.model.state_dict().items()}
+    atomic_save({"model": state, "arch": asdict(result.config.arch), "config": _config_dict(result.config)}, path)
+    h = result.history
+    log = {
+        "config": _config_dict(result.config),
+        "seconds": result.seconds,
+        "machine": describe(),
+        "loss": h.loss,
+        "val_steps": h.val_steps,
+        "val": h.val,
+        "best_val": h.best_val,
+        "best_step": h.best_step,
+    }
+    log_path = path.with_suffix(".log.json")
+    log_path.write_text(json.dumps(log, indent=1))
+    return path
+
+
+def load_weights(path: str | os.PathLike, device: torch.device | None = None) -> tuple[torch.nn.Module, dict]:
+    """Load a file written by :func:`save_weights` safely (``weights_only=True``).
+
+    Returns ``(model in eval mode, the stored training config as a dict)``.
+    """
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("model", "arch", "config"):
+        if key not in blob:
+            raise ValueError(f"{path} is not a CRNN weights file (no {key!r} entry)")
+    model = build(CRNNArchitecture(**blob["arch"]))
+    model.load_state_dict(blob["model"])
+    return model.to(device or torch.device("cpu")).eval(), blob["config"]
+
+
+def shipped_weights(name: str = "ch3d") -> Path:
+    """Path of a weights file shipped with physdl (``physdl/crnn/weights/<name>.pt``)."""
+    path = Path(__file__).parent / "weights" / f"{name}.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no shipped CRNN weights named {name!r} at {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the Cahn-Hilliard CRNN and write shippable weights.")
+    parser.add_argument("--out", required=True, help="weights file to write (a .log.json is written beside it)")
+    parser.add_argument("--scale", choices=("default", "paper"), default="default")
+    parser.add_argument("--steps", type=int, help="override the number of optimiser steps")
+    parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
+    parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    config = paper_config() if args.scale == "paper" else TrainingConfig()
+    config = replace(config, seed=args.seed)
+    if args.steps:
+        config = replace(config, steps=args.steps)
+    if args.non_conservative:
+        config = replace(config, arch=replace(config.arch, conservative=False), mass_penalty=1.0)
+    ckpt = args.checkpoint or str(Path(args.out).with_suffix(".ckpt"))
+    result = train(config, checkpoint=ckpt, progress=True)
+    path = save_weights(result, args.out)
+    print(f"wrote {path} after {result.seconds / 60:.1f} min; best validation MSE {result.history.best_val:.3g}")
+
+
+if __name__ == "__main__":
+    main()

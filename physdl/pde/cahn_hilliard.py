@@ -1,0 +1,328 @@
+"""Cahn-Hilliard equation on periodic 2D and 3D grids: spinodal decomposition and coarsening.
+
+The model is the one of Lanzoni et al. (2024):
+
+    F[phi] = integral of g(phi) + (epsilon / 2) |grad phi|^2,
+    g(phi) = (18 / epsilon) phi^2 (1 - phi)^2,
+    mu = g'(phi) - epsilon lap(phi),
+    d phi / dt = M lap(mu).
+
+Lengths are in grid units (``dx`` explicit, 1 by default), so ``epsilon = 3`` means an
+interface about three cells wide. The two pure phases are ``phi = 0`` and ``phi = 1``.
+
+Two time steppers solve the same discrete equation (the compact finite-difference
+laplacian, or equivalently its Fourier symbol):
+
+- :func:`explicit_step`, forward Euler, as the paper generates its data. Stable only for
+  ``dt`` below :func:`stability_limit` (``1.25e-3`` in the paper, limit about ``3.5e-3`` in 3D).
+- :class:`SemiImplicitStepper`, the linear fourth-order term implicit in Fourier space and
+  the nonlinear term explicit (Chen and Shen, 1998), with an optional stabilising term. It is
+  stable at any ``dt``, but its error grows with ``dt``.
+
+Fields are shaped ``(batch, 1, *space)``; stacked frames ``(batch, time, 1, *space)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from physdl.ops import laplacian, laplacian_symbol
+from physdl.ops.stencils import spatial_dims
+
+METHODS = ("explicit", "semi-implicit")
+
+
+@dataclass(frozen=True)
+class CahnHilliard:
+    """Parameters of the model.
+
+    Attributes:
+        epsilon: interface parameter (length, grid units when ``dx = 1``); sets the gradient
+            energy and the height ``18 / epsilon`` of the double well.
+        mobility: ``M`` (length^2 per energy per time).
+        dx: grid spacing (length).
+    """
+
+    epsilon: float = 3.0
+    mobility: float = 1.0
+    dx: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("epsilon", "mobility", "dx"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"CahnHilliard.{name} must be a positive number, got {value!r}")
+
+
+def _check_field(phi: torch.Tensor) -> int:
+    d = spatial_dims(phi)
+    if phi.shape[1] != 1:
+        raise ValueError(f"phi must have one channel, shaped (batch, 1, *space); got {tuple(phi.shape)}")
+    if d not in (2, 3):
+        raise ValueError(f"the Cahn-Hilliard solvers work in 2D and 3D; phi has {d} spatial axes")
+    return d
+
+
+def bulk_energy(phi: torch.Tensor, epsilon: float = 3.0) -> torch.Tensor:
+    """Double well ``g(phi) = (18 / epsilon) phi^2 (1 - phi)^2`` (energy per volume)."""
+    return (18.0 / epsilon) * phi**2 * (1 - phi) ** 2
+
+
+def bulk_derivative(phi: torch.Tensor, epsilon: float = 3.0) -> torch.Tensor:
+    """``g'(phi) = (36 / epsilon) phi (1 - phi) (1 - 2 phi)``."""
+    return (36.0 / epsilon) * phi * (1 - phi) * (1 - 2 * phi)
+
+
+def chemical_potential(phi: torch.Tensor, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
+    """``mu = g'(phi) - epsilon lap(phi)``, shaped like ``phi``."""
+    _check_field(phi)
+    return bulk_derivative(phi, model.epsilon) - model.epsilon * laplacian(phi, model.dx)
+
+
+def free_energy(phi: torch.Tensor, model: CahnHilliard = CahnHilliard(), density: bool = True) -> torch.Tensor:
+    """Discrete free energy of each sample.
+
+    The gradient term uses forward differences, the pair of the compact laplacian, so that
+    ``dF/dphi = dx^d * mu`` exactly on the grid.
+
+    Args:
+        phi: ``(batch, 1, *space)`` or stacked frames ``(batch, time, 1, *space)``.
+        model: the parameters.
+        density: return ``F / V`` (energy per volume, the paper's F/N) instead of ``F``.
+
+    Returns:
+        ``(batch,)`` or ``(batch, time)``.
+    """
+    stacked = phi.dim() >= 5 and phi.shape[2] == 1 and phi.dim() - 3 in (2, 3)
+    if stacked:
+        b, t = phi.shape[:2]
+        return free_energy(phi.flatten(0, 1), model, density).reshape(b, t)
+    d = _check_field(phi)
+    grad_sq = sum((torch.roll(phi, -1, dims=2 + a) - phi) ** 2 for a in range(d)) / model.dx**2
+    density_field = bulk_energy(phi, model.epsilon) + 0.5 * model.epsilon * grad_sq
+    mean = density_field.flatten(1).mean(dim=1)
+    if density:
+        return mean
+    return mean * phi[0, 0].numel() * model.dx**d
+
+
+def stability_limit(model: CahnHilliard = CahnHilliard(), dims: int = 3) -> float:
+    """Largest stable forward-Euler step (time units) for ``phi`` within ``[0, 1]``.
+
+    Linearising about a state with curvature ``g''`` gives the Fourier factor
+    ``1 - dt M (epsilon lambda^2 + g'' lambda)`` with ``lambda`` the magnitude of the
+    laplacian symbol, at most ``4 dims / dx^2``. On ``[0, 1]``, ``g''`` is at most
+    ``36 / epsilon`` (at the pure phases), so the factor stays in ``[-1, 1]`` when
+    ``dt <= 2 / (M (epsilon lambda_max^2 + (36 / epsilon) lambda_max))``.
+    """
+    if dims not in (2, 3):
+        raise ValueError(f"dims must be 2 or 3, got {dims}")
+    lam = 4 * dims / model.dx**2
+    return 2.0 / (model.mobility * (model.epsilon * lam**2 + 36.0 / model.epsilon * lam))
+
+
+def check_stability(dt: float, model: CahnHilliard = CahnHilliard(), dims: int = 3) -> None:
+    """Raise ``ValueError`` naming the bound when ``dt`` breaks :func:`stability_limit`."""
+    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be a positive number, got {dt!r}")
+    limit = stability_limit(model, dims)
+    if dt > limit:
+        raise ValueError(
+            f"dt = {dt:g} breaks the explicit Cahn-Hilliard stability limit {limit:.4g} "
+            f"(2 / (M (epsilon lambda^2 + 36/epsilon lambda)), lambda = {4 * dims}/dx^2, "
+            f"M = {model.mobility:g}, epsilon = {model.epsilon:g}, dx = {model.dx:g}); "
+            f"use dt <= {limit:.4g} or the semi-implicit solver"
+        )
+
+
+def explicit_step(phi: torch.Tensor, dt: float, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
+    """One forward-Euler step ``phi + dt M lap(mu)``; conserves the mean of ``phi`` exactly.
+
+    The caller is responsible for ``dt`` (see :func:`check_stability`, which
+    :func:`simulate` calls once).
+    """
+    return phi + dt * model.mobility * laplacian(chemical_potential(phi, model), model.dx)
+
+
+class SemiImplicitStepper:
+    """Semi-implicit Fourier-spectral step on one grid shape.
+
+    ``(1 + dt M (epsilon L^2 - A L)) phi_new^ = phi^ + dt M L (g'(phi)^ - A phi^)``, with
+    ``L`` the symbol of the compact laplacian (so it solves the same discrete equation as
+    :func:`explicit_step`) and ``A >= 0`` a stabilising constant (``A = 0``: the classic
+    scheme). The mean mode is untouched, so the mean of ``phi`` is conserved.
+
+    Args:
+        shape: the spatial grid shape, 2 or 3 sizes.
+        dt: time step (time units); any positive value is stable.
+        model: the parameters.
+        stabilization: ``A`` (energy per volume).
+    """
+
+    def __init__(self, shape: Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
+                 stabilization: float = 0.0, device=None) -> None:
+        if len(shape) not in (2, 3):
+            raise ValueError(f"shape must have 2 or 3 sizes, got {tuple(shape)}")
+        if not (math.isfinite(dt) and dt > 0):
+            raise ValueError(f"dt must be a positive number, got {dt!r}")
+        if stabilization < 0:
+            raise ValueError(f"stabilization must be non-negative, got {stabilization}")
+        self.shape, self.dt, self.model, self.stabilization = tuple(shape), float(dt), model, float(stabilization)
+        sym = laplacian_symbol(self.shape, model.dx, dtype=torch.float64, device=device)
+        m = model.mobility
+        self._lap = sym
+        self._denominator = 1 + dt * m * (model.epsilon * sym**2 - stabilization * sym)
+
+    def __call__(self, phi: torch.Tensor) -> torch.Tensor:
+        d = _check_field(phi)
+        if tuple(phi.shape[2:]) != self.shape:
+            raise ValueError(f"the stepper was built for grid {self.shape}, got a field shaped {tuple(phi.shape)}")
+        dims = tuple(range(2, 2 + d))
+        lap = self._lap.to(phi.device)
+        den = self._denominator.to(phi.device)
+        nonlinear = bulk_derivative(phi, self.model.epsilon) - self.stabilization * phi
+        rhs = torch.fft.fftn(phi.double(), dim=dims) + self.dt * self.model.mobility * lap * torch.fft.fftn(
+            nonlinear.double(), dim=dims)
+        return torch.fft.ifftn(rhs / den, dim=dims).real.to(phi.dtype)
+
+
+def simulate(
+    phi0: torch.Tensor,
+    frames: int,
+    steps_per_frame: int,
+    dt: float,
+    model: CahnHilliard = CahnHilliard(),
+    method: str = "explicit",
+    stabilization: float = 0.0,
+    progress: bool = False,
+) -> torch.Tensor:
+    """Roll the equation forward and keep every ``steps_per_frame``-th state.
+
+    Args:
+        phi0: ``(batch, 1, *space)`` initial state.
+        frames: number of frames returned, the first being ``phi0``.
+        steps_per_frame: time steps between frames (frame spacing ``steps_per_frame * dt``).
+        dt: time step; checked against :func:`stability_limit` for ``method="explicit"``.
+        model: the parameters.
+        method: ``"explicit"`` or ``"semi-implicit"``.
+        stabilization: ``A`` of the semi-implicit stepper.
+        progress: show a progress bar over frames.
+
+    Returns:
+        ``(batch, frames, 1, *space)``, in the dtype of ``phi0``.
+    """
+    from physdl.train import progress as bar
+
+    d = _check_field(phi0)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    if frames < 1 or steps_per_frame < 1:
+        raise ValueError(f"frames and steps_per_frame must be at least 1, got {frames} and {steps_per_frame}")
+    if method == "explicit":
+        check_stability(dt, model, d)
+        stepper = lambda u: explicit_step(u, dt, model)  # noqa: E731
+    else:
+        stepper = SemiImplicitStepper(phi0.shape[2:], dt, model, stabilization, device=phi0.device)
+    out = [phi0]
+    phi = phi0
+    with torch.no_grad():
+        for _ in bar(range(frames - 1), "Cahn-Hilliard", enabled=progress):
+            for _ in range(steps_per_frame):
+                phi = stepper(phi)
+            if not torch.isfinite(phi).all():
+                raise FloatingPointError("the Cahn-Hilliard state became non-finite; reduce dt")
+            out.append(phi)
+    return torch.stack(out, dim=1)
+
+
+def perlin_noise(
+    shape: Sequence[int],
+    cells: int | Sequence[int],
+    batch: int = 1,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Periodic Perlin gradient noise, normalised to zero mean and unit standard deviation.
+
+    A random unit gradient sits at each node of a coarse periodic lattice with ``cells``
+    cells per axis; the noise at a grid point is the smoothly (quintic fade) interpolated sum
+    of the dot products of the corner gradients with the offsets to the point. The result
+    tiles periodically, and its features have a size of about ``n / cells`` grid points.
+
+    Args:
+        shape: the grid, 2 or 3 sizes, each divisible by its number of cells.
+        cells: lattice cells per axis (one number or one per axis).
+        batch: number of independent samples.
+        generator: random generator.
+
+    Returns:
+        ``(batch, 1, *shape)``.
+    """
+    shape = tuple(int(n) for n in shape)
+    d = len(shape)
+    if d not in (2, 3):
+        raise ValueError(f"shape must have 2 or 3 sizes, got {shape}")
+    cells = (int(cells),) * d if isinstance(cells, (int, float)) else tuple(int(c) for c in cells)
+    if len(cells) != d or any(c < 1 for c in cells):
+        raise ValueError(f"cells must be positive, one per axis; got {cells}")
+    if any(n % c for n, c in zip(shape, cells)):
+        raise ValueError(f"each grid size must be a multiple of its number of cells; got shape {shape}, cells {cells}")
+    grads = torch.randn(batch, d, *cells, generator=generator, dtype=torch.float64)
+    grads = grads / grads.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    # Lattice index and fractional position of every grid point, per axis.
+    index, frac = [], []
+    for n, c in zip(shape, cells):
+        x = (torch.arange(n, dtype=torch.float64) + 0.5) * c / n
+        index.append(x.floor().long())
+        frac.append(x - x.floor())
+    mesh_i = torch.meshgrid(*index, indexing="ij")
+    mesh_f = torch.meshgrid(*frac, indexing="ij")
+    noise = torch.zeros(batch, *shape, dtype=torch.float64)
+    for corner in range(2**d):
+        offs = [(corner >> a) & 1 for a in range(d)]
+        idx = [(mesh_i[a] + offs[a]) % cells[a] for a in range(d)]
+        g = grads[(slice(None), slice(None), *idx)]  # (batch, d, *shape)
+        dot = sum(g[:, a] * (mesh_f[a] - offs[a]) for a in range(d))
+        weight = 1.0
+        for a in range(d):
+            t = mesh_f[a]
+            fade = t**3 * (t * (6 * t - 15) + 10)
+            weight = weight * (fade if offs[a] else 1 - fade)
+        noise = noise + weight * dot
+    flat = noise.flatten(1)
+    noise = (noise - flat.mean(1).view(-1, *[1] * d)) / flat.std(1).clamp_min(1e-12).view(-1, *[1] * d)
+    return noise.unsqueeze(1).to(dtype)
+
+
+def perlin_state(
+    shape: Sequence[int],
+    mean: float | torch.Tensor = 0.5,
+    cells: int = 4,
+    amplitude: float = 0.2,
+    batch: int = 1,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Initial state ``phi = mean + amplitude * noise`` with periodic Perlin ``noise``.
+
+    ``mean`` may be a number or a ``(batch,)`` tensor (one mean per sample); the mean of
+    every sample is exact. Returns ``(batch, 1, *shape)``.
+    """
+    noise = perlin_noise(shape, cells, batch, generator, torch.float64)
+    mean = torch.as_tensor(mean, dtype=torch.float64).reshape(-1, *[1] * (len(shape) + 1))
+    if mean.shape[0] not in (1, batch):
+        raise ValueError(f"mean must be a number or hold one value per sample ({batch}), got {mean.shape[0]}")
+    return (mean + amplitude * noise).to(dtype)
+
+
+def interface_area(phi: torch.Tensor, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
+    """Interface area per volume estimated from the free energy, ``(F / V) / sigma``.
+
+    For the profile of this model the interface tension is ``sigma = 1`` (energy per area),
+    so the free-energy density is the interface area per volume. ``(batch,)``.
+    """
+    return free_energy(phi, model, density=True)

@@ -1,0 +1,244 @@
+"""Cahn-Hilliard solvers, free energy, Perlin noise, the CRNN and its training pipeline."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from physdl.crnn import ConservativeCRNN, CRNNArchitecture, NonConservativeCRNN, SequenceConfig, downsample
+from physdl.crnn.evaluation import interface_displacement, mean_drift, power_law_exponent, rmse_per_frame
+from physdl.crnn.training import TrainingConfig, augment, load_weights, shipped_weights, teacher_frames
+from physdl.nn import count_parameters
+from physdl.pde.cahn_hilliard import (
+    CahnHilliard,
+    SemiImplicitStepper,
+    bulk_derivative,
+    bulk_energy,
+    chemical_potential,
+    check_stability,
+    explicit_step,
+    free_energy,
+    perlin_noise,
+    perlin_state,
+    simulate,
+    stability_limit,
+)
+
+MODEL = CahnHilliard()
+
+
+def _state(shape=(16, 16, 16), seed=0, cells=2, dtype=torch.float64):
+    return perlin_state(shape, 0.45, cells, 0.2, 2, torch.Generator().manual_seed(seed), dtype)
+
+
+def test_bulk_derivative_matches_autograd():
+    phi = torch.rand(1000, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(bulk_energy(phi).sum(), phi)
+    assert torch.allclose(g, bulk_derivative(phi.detach()), atol=1e-12)
+
+
+def test_free_energy_gradient_is_chemical_potential():
+    phi = _state((8, 8, 8)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(free_energy(phi, MODEL, density=False).sum(), phi)
+    assert torch.allclose(grad, chemical_potential(phi.detach(), MODEL), atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (12, 12, 12)])
+def test_explicit_solver_conserves_mass_and_lowers_free_energy(shape):
+    phi0 = _state(shape)
+    seq = simulate(phi0, frames=6, steps_per_frame=200, dt=1.25e-3)
+    assert mean_drift(seq).abs().max() < 1e-12
+    energy = free_energy(seq)
+    assert torch.all(energy[:, 1:] < energy[:, :-1])
+
+
+def test_semi_implicit_conserves_mass_and_lowers_free_energy():
+    phi0 = _state((12, 12, 12))
+    seq = simulate(phi0, frames=6, steps_per_frame=20, dt=0.05, method="semi-implicit")
+    assert mean_drift(seq).abs().max() < 1e-12
+    energy = free_energy(seq)
+    assert torch.all(energy[:, 1:] < energy[:, :-1])
+
+
+def test_explicit_and_semi_implicit_agree_at_small_dt():
+    phi0 = _state((12, 12, 12))
+    explicit = simulate(phi0, 2, 400, 1.25e-3)[:, -1]
+    errors = []
+    for dt in (0.01, 0.005, 0.0025):
+        semi = simulate(phi0, 2, round(0.5 / dt), dt, method="semi-implicit")[:, -1]
+        errors.append((semi - explicit).abs().max().item())
+    assert errors[-1] < 2e-3
+    # first order in dt: halving dt roughly halves the error
+    assert errors[1] < 0.7 * errors[0] and errors[2] < 0.7 * errors[1]
+
+
+def test_stability_limit_value_and_error():
+    assert stability_limit(MODEL, 3) == pytest.approx(2 / (3 * 144 + 12 * 12))
+    assert 1.25e-3 < stability_limit(MODEL, 3)
+    with pytest.raises(ValueError, match="stability limit"):
+        check_stability(4e-3, MODEL, 3)
+    with pytest.raises(ValueError, match="stability limit"):
+        simulate(_state((8, 8, 8)), 2, 1, 4e-3)
+
+
+def test_explicit_step_blows_up_above_the_limit_and_not_below():
+    phi = _state((8, 8, 8)) + 1e-3 * torch.randn(2, 1, 8, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    limit = stability_limit(MODEL, 3)
+    below, above = phi.clone(), phi.clone()
+    for _ in range(3000):
+        below = explicit_step(below, 0.9 * limit)
+        above = explicit_step(above, 1.3 * limit)
+    assert torch.isfinite(below).all() and below.abs().max() < 2
+    assert not torch.isfinite(above).all() or above.abs().max() > 10
+
+
+def test_bad_inputs_name_the_problem():
+    with pytest.raises(ValueError, match="epsilon"):
+        CahnHilliard(epsilon=0)
+    with pytest.raises(ValueError, match="one channel"):
+        chemical_potential(torch.zeros(1, 2, 8, 8))
+    with pytest.raises(ValueError, match="method"):
+        simulate(_state((8, 8, 8)), 2, 1, 1e-3, method="rk4")
+    with pytest.raises(ValueError, match="multiple"):
+        perlin_noise((10, 10), 3)
+
+
+def test_perlin_noise_is_periodic_normalised_and_sized():
+    g = torch.Generator().manual_seed(0)
+    coarse = perlin_noise((32, 32, 32), 2, batch=4, generator=g, dtype=torch.float64)
+    fine = perlin_noise((32, 32, 32), 8, batch=4, generator=g, dtype=torch.float64)
+    for noise in (coarse, fine):
+        assert noise.shape == (4, 1, 32, 32, 32)
+        flat = noise.flatten(1)
+        assert torch.allclose(flat.mean(1), torch.zeros(4, dtype=torch.float64), atol=1e-12)
+        assert torch.allclose(flat.std(1), torch.ones(4, dtype=torch.float64), atol=1e-12)
+    # periodic: the jump across the boundary is as small as the jump between neighbours inside
+    for noise in (coarse, fine):
+        inner = (noise[..., 1:] - noise[..., :-1]).abs().max()
+        wrap = (noise[..., 0] - noise[..., -1]).abs().max()
+        assert wrap <= 1.5 * inner
+    # correlation length: neighbour correlation higher for fewer lattice cells
+    def neighbour_corr(x):
+        return torch.mean(x * torch.roll(x, 1, -1)).item()
+    assert neighbour_corr(coarse) > neighbour_corr(fine) > 0.5
+
+
+def test_perlin_state_has_the_requested_means():
+    phi = perlin_state((16, 16, 16), torch.tensor([0.4, 0.6]), 2, 0.1, 2, torch.Generator().manual_seed(0), torch.float64)
+    assert torch.allclose(phi.flatten(1).mean(1), torch.tensor([0.4, 0.6], dtype=torch.float64), atol=1e-12)
+
+
+def test_crnn_parameter_count_is_the_papers():
+    assert 2.8e4 < count_parameters(ConservativeCRNN()) < 3.0e4
+
+
+@pytest.mark.parametrize("dims,shape", [(3, (8, 8, 8)), (2, (16, 12))])
+def test_conservative_crnn_conserves_mass_for_random_weights(dims, shape):
+    torch.manual_seed(0)
+    model = ConservativeCRNN(CRNNArchitecture(dims=dims))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.5)
+    phi0 = torch.rand(3, 1, *shape, dtype=torch.float64)
+    model = model.double()
+    frames, _ = model.rollout(phi0, 50)
+    assert mean_drift(frames).abs().max() < 1e-13
+    assert (frames[:, -1] - phi0).abs().max() > 1e-3  # it does move the field
+
+
+def test_non_conservative_crnn_does_not_conserve_mass():
+    torch.manual_seed(0)
+    model = NonConservativeCRNN().double()
+    frames, _ = model.rollout(torch.rand(2, 1, 8, 8, 8, dtype=torch.float64), 5)
+    assert mean_drift(frames).abs().max() > 1e-4
+
+
+def test_crnn_forward_teacher_forcing_and_rollout_agree():
+    torch.manual_seed(0)
+    model = ConservativeCRNN().double()
+    seq = torch.rand(2, 5, 1, 8, 8, 8, dtype=torch.float64)
+    free = model(seq, teacher_frames=1)
+    frames, _ = model.rollout(seq[:, 0], 4)
+    assert torch.allclose(free, frames[:, 1:], atol=1e-12)
+    forced = model(seq, teacher_frames=5)
+    phi, hidden = model.step(seq[:, 0])
+    phi2, _ = model.step(seq[:, 1], hidden)
+    assert torch.allclose(forced[:, 1], phi2, atol=1e-12)
+    with pytest.raises(ValueError, match="teacher_frames"):
+        model(seq, teacher_frames=6)
+    with pytest.raises(ValueError, match="expected phi"):
+        model.step(torch.rand(1, 2, 8, 8, 8, dtype=torch.float64))
+
+
+def test_rollout_continues_with_the_hidden_state():
+    torch.manual_seed(0)
+    model = ConservativeCRNN().double()
+    phi0 = torch.rand(1, 1, 8, 8, 8, dtype=torch.float64)
+    whole, _ = model.rollout(phi0, 6)
+    first, _, hidden = model.rollout(phi0, 3, return_hidden=True)
+    second, _ = model.rollout(first[:, -1], 3, hidden=hidden)
+    assert torch.allclose(whole[:, -1], second[:, -1], atol=1e-12)
+
+
+def test_augmentation_maps_solutions_to_solutions():
+    """A rotated, reflected and phase-swapped solution is the solution of the transformed start."""
+    phi0 = perlin_state((8, 8, 8), 0.45, 2, 0.2, 1, torch.Generator().manual_seed(3), torch.float64)
+    seq = simulate(phi0, 3, 100, 1.25e-3)
+    for seed in range(6):
+        moved = augment(seq, torch.Generator().manual_seed(seed))
+        again = simulate(moved[:, 0], 3, 100, 1.25e-3)
+        assert torch.allclose(moved, again, atol=1e-12)
+    # the augmentations are not all the identity
+    changed = [not torch.equal(augment(seq, torch.Generator().manual_seed(s)), seq) for s in range(6)]
+    assert sum(changed) >= 4
+
+
+def test_curriculum_goes_from_teacher_forcing_to_rollout():
+    config = TrainingConfig(steps=100, window=10, curriculum=0.5)
+    assert teacher_frames(0, config) == 9
+    assert teacher_frames(25, config) in (5, 6)
+    assert teacher_frames(50, config) == 1 and teacher_frames(99, config) == 1
+    with pytest.raises(ValueError, match="window"):
+        TrainingConfig(window=SequenceConfig().frames + 1)
+
+
+def test_downsample_keeps_every_other_point():
+    x = torch.arange(4 * 4 * 4.0).reshape(1, 1, 1, 4, 4, 4)
+    y = downsample(x, 2)
+    assert y.shape == (1, 1, 1, 2, 2, 2) and y[0, 0, 0, 1, 1, 1] == x[0, 0, 0, 2, 2, 2]
+    with pytest.raises(ValueError, match="divisible"):
+        downsample(torch.zeros(1, 1, 1, 5, 5, 5), 2)
+
+
+def test_interface_displacement_of_a_shifted_interface():
+    """A planar tanh interface shifted by s cells gives delta close to s."""
+    x = torch.arange(64, dtype=torch.float64)
+    profile = lambda c: 0.5 * (1 + torch.tanh((x - c) / 3)) - 0.5 * (1 + torch.tanh((x - c - 32) / 3))  # noqa: E731
+    true = profile(16.0).view(1, 1, 1, 1, 64).expand(1, 1, 1, 8, 64).clone()
+    pred = profile(16.3).view(1, 1, 1, 1, 64).expand(1, 1, 1, 8, 64).clone()
+    delta = interface_displacement(pred, true)
+    assert delta.shape == (1, 1) and delta.item() == pytest.approx(0.3, rel=0.05)
+    assert rmse_per_frame(true, true).abs().max() == 0
+
+
+def test_power_law_exponent_recovers_a_slope():
+    t = torch.logspace(0, 3, 50, dtype=torch.float64)
+    assert power_law_exponent(t, 2 * t ** (-1 / 3), 1, 1000) == pytest.approx(-1 / 3, abs=1e-12)
+    with pytest.raises(ValueError, match="fewer than 3"):
+        power_law_exponent(t, t, 2000, 3000)
+
+
+def test_shipped_weights_load_safely_and_conserve_mass():
+    path = shipped_weights()
+    assert path.stat().st_size < 200_000
+    blob = torch.load(path, map_location="cpu", weights_only=True)  # no pickled code
+    assert set(blob) >= {"model", "arch", "config"}
+    model, config = load_weights(path)
+    assert isinstance(model, ConservativeCRNN) and config["factor"] == 2
+    phi0 = perlin_state((12, 12, 12), 0.5, 2, 0.2, 1, torch.Generator().manual_seed(0)).clamp(0, 1)
+    frames, _ = model.rollout(phi0, 20)
+    assert mean_drift(frames).abs().max() < 1e-5
+    assert torch.isfinite(frames).all() and frames.min() > -0.5 and frames.max() < 1.5
+    assert math.isfinite(float(frames.std()))
