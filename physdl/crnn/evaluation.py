@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -85,3 +85,53 @@ def seconds_per_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1
         sync()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def matched_time_step(phi0: torch.Tensor, truth: torch.Tensor, target: float, candidates: Sequence[float],
+                      tau: float = 0.5, factor: int = 2) -> tuple[float, dict[float, float]]:
+    """The largest semi-implicit time step whose error is at most ``target``.
+
+    Args:
+        phi0: ``(batch, 1, *space)`` solver-grid start.
+        truth: ``(batch, frames, 1, *space/factor)`` reference frames ``tau`` apart on the
+            network grid (frame 0 is ``phi0`` downsampled).
+        target: RMSE to match at the last frame (for example the CRNN's).
+        candidates: time steps to try; each must divide ``tau``.
+
+    Returns:
+        ``(dt, errors)``: the chosen step (the smallest candidate when none is good enough)
+        and the RMSE at the last frame of every candidate.
+    """
+    from physdl.crnn.data import downsample
+    from physdl.pde.cahn_hilliard import simulate
+
+    frames = truth.shape[1]
+    errors = {}
+    for dt in candidates:
+        run = simulate(phi0, frames, round(tau / dt), dt, method="semi-implicit")
+        errors[dt] = float(rmse_per_frame(downsample(run, factor, phi0.dim() - 2), truth)[:, -1].mean())
+    good = [dt for dt, e in errors.items() if e <= target]
+    return (max(good) if good else min(candidates)), errors
+
+
+def cost_per_interval(net: torch.nn.Module, phi: torch.Tensor, dt_semi: float, tau: float = 0.5,
+                      dt_explicit: float = 1.25e-3, factor: int = 2, repeats: int = 5) -> dict[str, float]:
+    """Wall time (s) to advance ``phi`` by one interval ``tau`` three ways, median of ``repeats``.
+
+    ``explicit``: ``tau / dt_explicit`` forward-Euler steps on the solver grid;
+    ``semi-implicit``: ``tau / dt_semi`` semi-implicit steps on the solver grid;
+    ``crnn``: one network step on the grid downsampled by ``factor`` (hidden state warm).
+    """
+    from physdl.crnn.data import downsample
+    from physdl.pde.cahn_hilliard import simulate
+
+    dims = phi.dim() - 2
+    coarse = downsample(phi, factor, dims)
+    with torch.no_grad():
+        _, hidden = net.step(coarse)
+        return {
+            "explicit": seconds_per_call(lambda: simulate(phi, 2, round(tau / dt_explicit), dt_explicit), repeats),
+            "semi-implicit": seconds_per_call(
+                lambda: simulate(phi, 2, round(tau / dt_semi), dt_semi, method="semi-implicit"), repeats),
+            "crnn": seconds_per_call(lambda: net.step(coarse, hidden), repeats),
+        }

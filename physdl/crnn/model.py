@@ -70,7 +70,8 @@ class _CRNN(nn.Module):
         hidden = self.recurrent(phi, hidden)
         return self.output(phi, hidden[-1]), hidden
 
-    def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None) -> torch.Tensor:
+    def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None,
+                input_noise: float = 0.0) -> torch.Tensor:
         """Predict frames ``1 .. frames-1`` of a sequence.
 
         The first ``teacher_frames`` inputs are the true frames (teacher forcing); from then
@@ -82,6 +83,7 @@ class _CRNN(nn.Module):
                 are read.
             teacher_frames: number of true frames fed in (at least 1, at most ``time``).
             frames: length of the output sequence including frame 0 (default ``time``).
+            input_noise: standard deviation of Gaussian noise added to every input (training).
 
         Returns:
             ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
@@ -98,6 +100,8 @@ class _CRNN(nn.Module):
         predictions = []
         for t in range(frames - 1):
             inp = sequence[:, t] if t < teacher_frames else phi
+            if input_noise:
+                inp = inp + input_noise * torch.randn_like(inp)
             phi, hidden = self.step(inp, hidden)
             predictions.append(phi)
         return torch.stack(predictions, dim=1)

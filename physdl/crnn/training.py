@@ -38,8 +38,9 @@ class TrainingConfig:
     """Everything that determines a training run.
 
     Attributes:
-        data: the training sequences.
-        validation: the validation sequences (another seed).
+        data: the training sequences: sets that start at the noise and sets that start in the
+            coarsening stage (after a burn-in), so that late states are not out of distribution.
+        validation: the validation sequences (other seeds), rolled out over all their frames.
         arch: the network.
         factor: downsampling factor of the solver grid (the paper: 2).
         window: frames per training sequence (windows drawn from the longer sequences).
@@ -52,27 +53,40 @@ class TrainingConfig:
         validate_every: steps between validations (full rollouts of the validation windows).
         mass_penalty: weight of a penalty on the change of the mean of phi (the paper adds
             one, weakly, to the loss of its non-conservative ablation).
+        input_noise: standard deviation of Gaussian noise added to every input frame during
+            training, so that the network learns to correct small errors of its own rollouts.
         seed: random seed.
     """
 
-    data: SequenceConfig = field(default_factory=SequenceConfig)
-    validation: SequenceConfig = field(default_factory=lambda: SequenceConfig(sequences=16, seed=1))
+    data: tuple[SequenceConfig, ...] = field(default_factory=lambda: (
+        SequenceConfig(),
+        SequenceConfig(sequences=32, seed=10, burn_in=50.0),
+        SequenceConfig(sequences=32, seed=11, burn_in=250.0),
+    ))
+    validation: tuple[SequenceConfig, ...] = field(default_factory=lambda: (
+        SequenceConfig(sequences=8, seed=1),
+        SequenceConfig(sequences=8, seed=12, burn_in=150.0),
+    ))
     arch: CRNNArchitecture = field(default_factory=CRNNArchitecture)
     factor: int = 2
-    window: int = 20
-    batch: int = 4
-    steps: int = 2000
+    window: int = 16
+    batch: int = 2
+    steps: int = 2500
     curriculum: float = 0.5
-    lr: float = 1e-3
+    lr: float = 2e-3
     lr_final: float = 1e-5
     augment: bool = True
-    validate_every: int = 100
+    validate_every: int = 250
     mass_penalty: float = 0.0
+    input_noise: float = 0.005
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.window < 2 or self.window > self.data.frames:
-            raise ValueError(f"window must be in [2, {self.data.frames}] (the frames of a sequence), got {self.window}")
+        frames = min(d.frames for d in (*self.data, *self.validation))
+        if self.window < 2 or self.window > frames:
+            raise ValueError(f"window must be in [2, {frames}] (the frames of a sequence), got {self.window}")
+        if len({(d.frames, d.grid, d.dims) for d in (*self.data, *self.validation)}) != 1:
+            raise ValueError("all training and validation sets need the same frames, grid and dims")
         if not 0 <= self.curriculum <= 1:
             raise ValueError(f"curriculum must be a fraction in [0, 1], got {self.curriculum}")
         if self.steps < 1 or self.batch < 1:
@@ -83,8 +97,8 @@ def paper_config() -> TrainingConfig:
     """The paper's scale: 1850 sequences of 50 frames at 64^3 (70:30 split), 50-frame windows."""
     data = SequenceConfig(grid=64, sequences=1295, frames=50, max_start=50, batch=8)
     validation = replace(data, sequences=555, seed=1)
-    return TrainingConfig(data=data, validation=validation, window=50, batch=2, steps=200_000, lr=1e-4,
-                          curriculum=0.25, validate_every=2000)
+    return TrainingConfig(data=(data,), validation=(validation,), window=50, batch=2, steps=200_000, lr=1e-4,
+                          curriculum=0.25, validate_every=2000, input_noise=0.0)
 
 
 def teacher_frames(step: int, config: TrainingConfig) -> int:
@@ -129,9 +143,11 @@ def _windows(phi: torch.Tensor, window: int, batch: int, generator: torch.Genera
     return torch.stack([phi[i, s:s + window] for i, s in zip(idx.tolist(), start.tolist())])
 
 
-def prepare(config: SequenceConfig, factor: int, dims: int, progress: bool = False) -> torch.Tensor:
-    """Load (or generate) a data set and downsample it: ``(sequences, frames, 1, *space)``."""
-    return downsample(sequences(config, progress)["phi"], factor, dims)
+def prepare(configs: tuple[SequenceConfig, ...] | SequenceConfig, factor: int, dims: int,
+            progress: bool = False) -> torch.Tensor:
+    """Load (or generate) data sets, downsample and concatenate them: ``(sequences, frames, 1, *space)``."""
+    configs = (configs,) if isinstance(configs, SequenceConfig) else configs
+    return torch.cat([downsample(sequences(c, progress)["phi"], factor, dims) for c in configs])
 
 
 @dataclass
@@ -156,7 +172,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     dims = config.arch.dims
     train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
     val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
-    val_windows = val_phi[:, : config.window].to(dev)
+    val_windows = val_phi.to(dev)
     model = build(config.arch).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
@@ -166,7 +182,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         if config.augment:
             seq = augment(seq, g, dims)
         seq = seq.to(dev)
-        pred = model(seq, teacher_frames(step, config))
+        pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise)
         loss = torch.mean((pred - seq[:, 1:]) ** 2)
         if config.mass_penalty:
             space = tuple(range(2, pred.dim()))
@@ -245,7 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
     parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     config = paper_config() if args.scale == "paper" else TrainingConfig()
     config = replace(config, seed=args.seed)
     if args.steps:
