@@ -1,6 +1,6 @@
 """Cahn-Hilliard equation on periodic 2D and 3D grids: spinodal decomposition and coarsening.
 
-The model is the one of Lanzoni et al. (2024):
+The model is the one of Lanzoni et al. (2024)::
 
     F[phi] = integral of g(phi) + (epsilon / 2) |grad phi|^2,
     g(phi) = (18 / epsilon) phi^2 (1 - phi)^2,
