@@ -2,6 +2,8 @@
 #   make book   build the executed book into _build/html (default profile)
 #   make test   unit tests, every chapter under nbval (quick profile), and the book build
 # Both create a virtual environment in .venv and install what they need into it.
+#   make bench  the performance appendix's benchmarks, with the peers of
+#               benchmarks/requirements.txt in their own environment, .venv-bench
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,9 +12,10 @@ TORCH_SPEC ?= torch==2.13.0
 # Extra pip arguments for that install, e.g. --index-url of a CPU-only wheel index
 TORCH_PIP_ARGS ?=
 BIN := $(VENV)/bin
+BENCH_VENV ?= .venv-bench
 NOTEBOOKS := $(wildcard book/[0-9][0-9]_*.ipynb)
 
-.PHONY: install book test unit notebooks book-quick clean
+.PHONY: install book test unit notebooks book-quick bench clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +39,16 @@ notebooks: install
 
 book-quick: install
 	PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going --path-output _build/quick
+
+$(BENCH_VENV)/.installed: requirements.txt pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" $(TORCH_PIP_ARGS)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements.txt -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 clean:
 	rm -rf _build

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from physdl.nn import taylor
 from physdl.train import History, fit
 
 COORDINATES = ("x", "t")
@@ -243,21 +244,79 @@ class PINNLoss:
 
     def terms(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(data term, residual term)`` at ``step``, both means of squares."""
-        dev = self.data_points.device
+        return self.terms_at(self.collocation(step).to(self.data_points.device))
+
+    def terms_at(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(data term, residual term)`` with the residual at the given ``points``."""
         data = (self.model(self.data_points) - self.data_values).pow(2).mean()
-        res = self.residual(self.collocation(step).to(dev)).pow(2).mean()
+        res = self.residual(points).pow(2).mean()
         return data, res
 
-    def __call__(self, step: int) -> torch.Tensor:
-        data, res = self.terms(step)
+    def at(self, points: torch.Tensor) -> torch.Tensor:
+        """The loss with the residual at the given collocation ``points`` ``(m, 2)``."""
+        data, res = self.terms_at(points)
         return self.alpha0 * data + self.alpha1 * res
 
+    def __call__(self, step: int) -> torch.Tensor:
+        return self.at(self.collocation(step).to(self.data_points.device))
 
-def residual(model: PINN, points: torch.Tensor, equation: Equation) -> torch.Tensor:
-    """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``."""
+
+class _Recorder:
+    """Stands in for :class:`Derivatives` to find out which derivatives an equation uses."""
+
+    def __init__(self, dtype: torch.dtype, device: torch.device, names: Sequence[str] = COORDINATES) -> None:
+        self.names = tuple(names)
+        self.u = torch.zeros(1, 1, dtype=dtype, device=device)
+        self.keys: set[tuple[str, ...]] = set()
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        for n in names:
+            if n not in self.names:
+                raise ValueError(f"unknown coordinate {n!r}; the coordinates are {self.names}")
+        self.keys.add(tuple(names))
+        return self.u
+
+
+class JetDerivatives:
+    """The :class:`Derivatives` interface, filled by forward propagation through a tanh MLP.
+
+    Computes ``u`` and exactly the derivatives in ``keys`` (names such as ``("x", "x")``) in
+    one pass with :func:`physdl.nn.taylor.jet`; asking for any other raises ``KeyError``.
+    """
+
+    def __init__(self, net: nn.Module, points: torch.Tensor, keys: set[tuple[str, ...]],
+                 names: Sequence[str] = COORDINATES) -> None:
+        self.names = tuple(names)
+        index = {n: i for i, n in enumerate(self.names)}
+        values = taylor.jet(net, points, [tuple(index[n] for n in key) for key in keys])
+        self.u = values[()]
+        self._cache = {key: values[tuple(sorted(index[n] for n in key))] for key in keys}
+        self._cache[()] = self.u
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        if names not in self._cache:
+            raise KeyError(f"derivative {names} was not computed; computed: {sorted(self._cache)}")
+        return self._cache[names]
+
+
+def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = True) -> torch.Tensor:
+    """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``.
+
+    When the network is a tanh :class:`physdl.nn.MLP` and the equation needs derivatives up
+    to second order, they are propagated forward with the values (:mod:`physdl.nn.taylor`)
+    instead of differentiating the network twice by autograd: one graph instead of three,
+    the same numbers to rounding, and a loss that ``torch.compile`` can trace in one piece.
+    ``forward_mode=False`` forces autograd.
+    """
+    coefficients = model.coefficients()
+    if forward_mode and taylor.supports(model.net):
+        probe = _Recorder(points.dtype, points.device)
+        equation(probe, **coefficients)
+        if all(len(key) <= 2 for key in probe.keys):
+            return equation(JetDerivatives(model.net, points.detach(), probe.keys), **coefficients)
     pts = points.detach().clone().requires_grad_(True)
     d = Derivatives(model(pts), pts)
-    return equation(d, **model.coefficients())
+    return equation(d, **coefficients)
 
 
 @torch.no_grad()
@@ -293,6 +352,8 @@ def train_pinn(
     progress: bool | None = None,
     optimizer: str = "adam",
     lbfgs_collocation: Callable[[int], torch.Tensor] | None = None,
+    lbfgs_history: int = 50,
+    compile: bool = False,
 ) -> tuple[History, History]:
     """Adam (or plain gradient descent) for ``adam_steps``, then L-BFGS for ``lbfgs_steps``.
 
@@ -300,12 +361,17 @@ def train_pinn(
     first stage. The L-BFGS stage uses torch's L-BFGS with a strong-Wolfe line search and 20
     inner iterations per step, on ``lbfgs_collocation`` when given (typically a larger, fixed
     set: L-BFGS builds its curvature model from a loss that should not change under it) and
-    otherwise on the loss's own collocation points, fixed within each step. Both stages run
-    through :func:`physdl.train.fit`. Returns the two histories (the second is empty without
+    otherwise on the loss's own collocation points, fixed within each step; it keeps
+    ``lbfgs_history`` curvature pairs. Both stages run through :func:`physdl.train.fit`.
+    ``compile=True`` runs the loss through ``torch.compile`` (one compilation per number of
+    collocation points, a few seconds on a CPU, counted in the histories' ``seconds``), which
+    fuses the element-wise work of the forward-mode derivatives. Returns the two histories (the second is empty without
     L-BFGS).
     """
     if adam_steps < 0 or lbfgs_steps < 0:
         raise ValueError("step counts must be non-negative")
+    if lbfgs_history < 1:
+        raise ValueError(f"lbfgs_history must be positive, got {lbfgs_history}")
     model = loss.model
     if optimizer == "adam":
         first = torch.optim.Adam(model.parameters(), lr=lr)
@@ -313,16 +379,26 @@ def train_pinn(
         first = torch.optim.SGD(model.parameters(), lr=lr)
     else:
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    h1 = fit(model, loss, first, adam_steps, validate=validate, validate_every=validate_every,
+    value = torch.compile(loss.at, dynamic=False) if compile else loss.at
+    dev = loss.data_points.device
+
+    def adam_loss(step: int) -> torch.Tensor:
+        return value(loss.collocation(step).to(dev))
+
+    h1 = fit(model, adam_loss, first, adam_steps, validate=validate, validate_every=validate_every,
              progress=progress, desc=f"PINN {optimizer}", restore_best=False)
     h2 = History()
     if lbfgs_steps:
-        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=50,
+        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=lbfgs_history,
                                   line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
         # L-BFGS needs a loss that does not change within a step: fix the collocation points
         # of each step (ResampledPoints does) and offset the step index past the first stage.
-        second = loss if lbfgs_collocation is None else replace(loss, collocation=lbfgs_collocation)
-        h2 = fit(model, lambda s: second(adam_steps + s), lbfgs, lbfgs_steps, validate=validate,
+        points = loss.collocation if lbfgs_collocation is None else lbfgs_collocation
+
+        def lbfgs_loss(step: int) -> torch.Tensor:
+            return value(points(adam_steps + step).to(dev))
+
+        h2 = fit(model, lbfgs_loss, lbfgs, lbfgs_steps, validate=validate,
                  validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
                  restore_best=False)
     return h1, h2

@@ -123,3 +123,39 @@ def test_point_counts_are_checked():
         P.initial_points(1, P.Domain())
     with pytest.raises(ValueError, match="boundary points"):
         P.boundary_points(0, P.Domain())
+
+
+def test_forward_mode_derivatives_equal_autograd():
+    from physdl.nn import MLP, taylor
+
+    torch.manual_seed(0)
+    net = MLP(2, 1, [12, 12, 12]).double()
+    pts = torch.rand(40, 2, dtype=torch.float64)
+    model = P.PINN(net, {"nu": 0.02})
+    fast = P.residual(model, pts, P.burgers)
+    slow = P.residual(model, pts, P.burgers, forward_mode=False)
+    assert torch.allclose(fast, slow, atol=1e-13)
+    out = taylor.jet(net, pts, [(1, 0), (1, 1)])
+    p = pts.clone().requires_grad_(True)
+    d = P.Derivatives(net(p), p)
+    assert torch.allclose(out[(0, 1)], d("x", "t"), atol=1e-13)
+    assert torch.allclose(out[(1, 1)], d("t", "t"), atol=1e-13)
+    assert torch.allclose(out[(0,)], d("x"), atol=1e-13)
+    # the parameter gradients agree too
+    g_fast = torch.autograd.grad(fast.pow(2).sum(), list(net.parameters()))
+    g_slow = torch.autograd.grad(slow.pow(2).sum(), list(net.parameters()))
+    assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(g_fast, g_slow))
+
+
+def test_forward_mode_is_used_only_where_it_applies():
+    from physdl.nn import MLP, taylor
+
+    assert taylor.supports(MLP(2, 1, [4], activation="tanh"))
+    assert not taylor.supports(MLP(2, 1, [4], activation="relu"))
+    with pytest.raises(ValueError, match="second order"):
+        taylor.jet(MLP(2, 1, [4]), torch.rand(3, 2), [(0, 0, 0)])
+    with pytest.raises(ValueError, match="shaped"):
+        taylor.jet(MLP(2, 1, [4]), torch.rand(3, 3), [(0,)])
+    # a relu network still gets its residual, by autograd
+    model = P.PINN(MLP(2, 1, [4], activation="gelu"), {"nu": 0.1})
+    assert P.residual(model, torch.rand(5, 2), P.burgers).shape == (5, 1)

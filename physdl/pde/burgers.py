@@ -166,9 +166,18 @@ def step(u: torch.Tensor, dt: float, dx: float, nu: float = NU, bc: str = "diric
         raise ValueError(f"need at least 4 nodes, got u of shape {tuple(u.shape)}")
     ext = _extend(u, 1, bc)
     u = u + (dt * nu / dx**2) * (ext[..., 2:] - 2 * u + ext[..., :-2])
-    # Departure points in index units, relative to the extended array.
+    # Departure points in index units.
     shift = dt / dx * u
-    # Ghost layer wide enough for the longest departure (at most one period / reflection).
+    if bc == "periodic":
+        # Wrap the two neighbours of each departure point: no ghost layer whose width depends
+        # on the data, so the step traces into one static graph (torch.compile).
+        pos = torch.arange(n, dtype=u.dtype, device=u.device) - shift
+        left = pos.detach().floor()
+        w = pos - left
+        i0 = left.long().remainder(n)
+        return torch.gather(u, -1, i0) * (1 - w) + torch.gather(u, -1, (i0 + 1).remainder(n)) * w
+    # Dirichlet: a ghost layer, odd about the walls, wide enough for the longest departure
+    # (at most one reflection).
     pad = min(int(shift.detach().abs().max().ceil()) + 1, n - 2)
     ext = _extend(u, pad, bc)
     pos = torch.arange(n, dtype=u.dtype, device=u.device) + pad - shift
@@ -176,9 +185,7 @@ def step(u: torch.Tensor, dt: float, dx: float, nu: float = NU, bc: str = "diric
     w = pos - i0
     i0 = i0.long()
     u_new = torch.gather(ext, -1, i0) * (1 - w) + torch.gather(ext, -1, i0 + 1) * w
-    if bc == "dirichlet":
-        u_new = torch.cat([torch.zeros_like(u_new[..., :1]), u_new[..., 1:-1], torch.zeros_like(u_new[..., :1])], -1)
-    return u_new
+    return torch.cat([torch.zeros_like(u_new[..., :1]), u_new[..., 1:-1], torch.zeros_like(u_new[..., :1])], -1)
 
 
 def simulate(u0: torch.Tensor, dt: float, dx: float, steps: int, nu: float = NU,
