@@ -263,7 +263,7 @@ def physdl_side(seed: int, recipe: Recipe, identical: bool = False, adam: int | 
     torch.manual_seed(seed)
     net = MLP(2, 1, recipe.hidden, activation="tanh", init="xavier_normal")
     colloc, data, values = identical_points(seed) if identical else recipe_points(recipe, seed)
-    loss = P.PINNLoss(P.PINN(net, {"nu": NU}), P.burgers, data, values, P.FixedPoints(colloc))
+    loss = P.PINNLoss(P.PINN(net, {"nu": NU}), P.burgers, data, values, P.FixedPoints(colloc), forward_mode=True)
     points, exact = test_grid()
     clock = TrainingClock(error_of(net, points, exact))
     with attached(clock, net, forward=False):

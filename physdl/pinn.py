@@ -221,6 +221,8 @@ class PINNLoss:
             values, initial and boundary conditions).
         collocation: ``step -> (m, 2)`` points where the residual is evaluated.
         alpha0, alpha1: weights of the supervised and residual terms.
+        forward_mode: propagate the input derivatives forward through a tanh MLP
+            (:func:`residual`); faster, equal to rounding.
     """
 
     model: PINN
@@ -230,6 +232,7 @@ class PINNLoss:
     collocation: Callable[[int], torch.Tensor]
     alpha0: float = 1.0
     alpha1: float = 1.0
+    forward_mode: bool = False
 
     def __post_init__(self) -> None:
         if self.data_values.shape != (self.data_points.shape[0], 1):
@@ -240,7 +243,7 @@ class PINNLoss:
 
     def residual(self, points: torch.Tensor) -> torch.Tensor:
         """PDE residual of the model at ``points``, ``(n, 1)`` (differentiable)."""
-        return residual(self.model, points, self.equation)
+        return residual(self.model, points, self.equation, self.forward_mode)
 
     def terms(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(data term, residual term)`` at ``step``, both means of squares."""
@@ -299,14 +302,15 @@ class JetDerivatives:
         return self._cache[names]
 
 
-def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = True) -> torch.Tensor:
+def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = False) -> torch.Tensor:
     """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``.
 
-    When the network is a tanh :class:`physdl.nn.MLP` and the equation needs derivatives up
+    With ``forward_mode``, when the network is a tanh :class:`physdl.nn.MLP` and the equation needs derivatives up
     to second order, they are propagated forward with the values (:mod:`physdl.nn.taylor`)
     instead of differentiating the network twice by autograd: one graph instead of three,
     the same numbers to rounding, and a loss that ``torch.compile`` can trace in one piece.
-    ``forward_mode=False`` forces autograd.
+    ``forward_mode=True`` asks for it (autograd is the default, and the fallback for any
+    other network).
     """
     coefficients = model.coefficients()
     if forward_mode and taylor.supports(model.net):
