@@ -70,6 +70,8 @@ class TrainingClock:
     """
 
     def __init__(self, error: Callable[[], float], every: float = 0.5) -> None:
+        if every < 0:
+            raise ValueError(f"every must be non-negative seconds, got {every}")
         self.error, self.every = error, every
         self.trace: list[tuple[float, float]] = []
         self.steps: list[float] = []

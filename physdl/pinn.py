@@ -305,8 +305,8 @@ class JetDerivatives:
 def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = False) -> torch.Tensor:
     """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``.
 
-    With ``forward_mode``, when the network is a tanh :class:`physdl.nn.MLP` and the equation needs derivatives up
-    to second order, they are propagated forward with the values (:mod:`physdl.nn.taylor`)
+    With ``forward_mode``, when the network is a tanh :class:`physdl.nn.MLP` and the
+    equation needs derivatives up to second order, they are propagated forward with the values (:mod:`physdl.nn.taylor`)
     instead of differentiating the network twice by autograd: one graph instead of three,
     the same numbers to rounding, and a loss that ``torch.compile`` can trace in one piece.
     ``forward_mode=True`` asks for it (autograd is the default, and the fallback for any
