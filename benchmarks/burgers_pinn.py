@@ -142,6 +142,11 @@ class attached:
             h.remove()
 
 
+def initial(x: torch.Tensor) -> torch.Tensor:
+    """The initial condition ``u(x, 0) = -sin(pi x)``."""
+    return -torch.sin(math.pi * x)
+
+
 def test_grid() -> tuple[torch.Tensor, torch.Tensor]:
     """DeepXDE's test grid (256 x 100 points on [-1, 1] x [0, 0.99]) and the exact ``u``."""
     x = torch.linspace(-1, 1, 256, dtype=torch.float64)
@@ -211,10 +216,10 @@ def identical_points(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
     gen = torch.Generator().manual_seed(seed)
     walls = torch.stack([torch.tensor([-1.0, 1.0], dtype=torch.float64).repeat(40),
                          0.99 * torch.rand(80, generator=gen, dtype=torch.float64)], dim=1)
-    initial = torch.stack([2 * torch.rand(160, generator=gen, dtype=torch.float64) - 1,
-                           torch.zeros(160, dtype=torch.float64)], dim=1)
-    data = torch.cat([walls, initial])
-    values = torch.cat([torch.zeros(80, dtype=torch.float64), -torch.sin(math.pi * initial[:, 0])])
+    start = torch.stack([2 * torch.rand(160, generator=gen, dtype=torch.float64) - 1,
+                         torch.zeros(160, dtype=torch.float64)], dim=1)
+    data = torch.cat([walls, start])
+    values = torch.cat([torch.zeros(80, dtype=torch.float64), initial(start[:, 0])])
     return torch.cat([inside, data]).float(), data.float(), values[:, None].float()
 
 
@@ -229,32 +234,45 @@ class Recipe:
         adam: Adam iterations at ``lr`` before L-BFGS.
         lbfgs: L-BFGS iterations (in steps of 20), history ``history``.
         compile: run the loss through ``torch.compile`` (compilation counts as training time).
+        hard: impose the initial and wall values exactly with :func:`physdl.pinn.zero_dirichlet`
+            (the loss is then the residual alone; the data points add nothing).
+        refine: after Adam, add this many points where the residual is largest among 20,000
+            Sobol candidates (:func:`physdl.pinn.largest_residuals`) for the L-BFGS stage.
+        resample: draw fresh uniform collocation points at every Adam iteration and every
+            L-BFGS step (20 iterations), instead of one fixed Sobol set.
     """
 
     hidden: tuple[int, ...] = (20,) * 8
     collocation: int = 2540
     initial: int = 160
     boundary: int = 40
-    adam: int = 1000
+    adam: int = 3000
     lr: float = 1e-3
-    lbfgs: int = 3000
+    lbfgs: int = 4000
     history: int = 100
     compile: bool = True
+    hard: bool = True
+    refine: int = 1000
+    resample: bool = False
 
 
-IDENTICAL = Recipe(hidden=(20, 20, 20), adam=15_000, lbfgs=15_000, compile=True)
+IDENTICAL = Recipe(hidden=(20, 20, 20), adam=15_000, lbfgs=15_000, compile=True, hard=False)
+
+
+def sobol_points(n: int, seed: int) -> torch.Tensor:
+    """``n`` scrambled Sobol points inside ``[-1, 1] x [0, 0.99]``, float32 ``(n, 2)``."""
+    sobol = torch.quasirandom.SobolEngine(2, scramble=True, seed=seed)
+    return (sobol.draw(n, dtype=torch.float64) * torch.tensor([2.0, 0.99]) + torch.tensor([-1.0, 0.0])).float()
 
 
 def recipe_points(recipe: Recipe, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Collocation, data points and values of a recipe (float32)."""
-    sobol = torch.quasirandom.SobolEngine(2, scramble=True, seed=seed)
-    inside = sobol.draw(recipe.collocation, dtype=torch.float64) * torch.tensor([2.0, 0.99]) \
-        + torch.tensor([-1.0, 0.0])
+    inside = sobol_points(recipe.collocation, seed)
     xi = P.initial_points(recipe.initial, DOMAIN, torch.float64)
     xb = P.boundary_points(recipe.boundary, DOMAIN, torch.float64)
     data = torch.cat([xi, xb])
-    values = torch.cat([-torch.sin(math.pi * xi[:, 0]), torch.zeros(len(xb), dtype=torch.float64)])
-    return inside.float(), data.float(), values[:, None].float()
+    values = torch.cat([initial(xi[:, 0]), torch.zeros(len(xb), dtype=torch.float64)])
+    return inside, data.float(), values[:, None].float()
 
 
 def physdl_side(seed: int, recipe: Recipe, identical: bool = False, adam: int | None = None,
@@ -265,13 +283,21 @@ def physdl_side(seed: int, recipe: Recipe, identical: bool = False, adam: int | 
     torch.manual_seed(seed)
     net = MLP(2, 1, recipe.hidden, activation="tanh", init="xavier_normal")
     colloc, data, values = identical_points(seed) if identical else recipe_points(recipe, seed)
-    loss = P.PINNLoss(P.PINN(net, {"nu": NU}), P.burgers, data, values, P.FixedPoints(colloc), forward_mode=True)
+    model = net
+    if recipe.hard and not identical:  # the conditions hold exactly: no supervised points
+        model, data, values = P.zero_dirichlet(net, initial, DOMAIN), data[:0], values[:0]
+    sampler = P.ResampledPoints(len(colloc), DOMAIN, seed) if recipe.resample and not identical \
+        else P.FixedPoints(colloc)
+    loss = P.PINNLoss(P.PINN(model, {"nu": NU}), P.burgers, data, values, sampler, forward_mode=True)
     points, exact = test_grid()
-    clock = TrainingClock(error_of(net, points, exact))
+    clock = TrainingClock(error_of(model, points, exact))
     with attached(clock, net, forward=False):
         clock.start()
         P.train_pinn(loss, adam, 0, lr=recipe.lr, progress=False, compile=recipe.compile)
         adam_end, adam_seconds = len(clock.steps), clock.now()
+        if recipe.refine and not identical:
+            candidates = sobol_points(20_000, seed + 1)
+            loss.collocation = P.FixedPoints(torch.cat([colloc, P.largest_residuals(loss, candidates, recipe.refine)]))
         if lbfgs:
             P.train_pinn(loss, 0, max(1, lbfgs // 20), progress=False, lbfgs_history=recipe.history,
                          compile=recipe.compile)

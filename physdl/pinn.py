@@ -15,6 +15,10 @@ new equation takes a few lines. The heat equation, for example::
         return d("t") - kappa * d("x", "x")
 
 Points are ``(n, 2)`` tensors of ``(x, t)`` rows; values are ``(n, 1)``.
+
+Instead of fitting the initial and wall values through the supervised term, a
+:class:`HardConstraint` ansatz (:func:`zero_dirichlet` for zero walls) meets them exactly, and
+the loss is the residual alone.
 """
 
 from __future__ import annotations
@@ -210,6 +214,73 @@ class PINN(nn.Module):
         return self.net(points)
 
 
+class HardConstraint(nn.Module):
+    """The ansatz ``u(p) = lift(p) + envelope(p) * net(p)``.
+
+    With a ``lift`` that meets the initial and boundary values and an ``envelope`` that
+    vanishes exactly where they are imposed, every network gives a ``u`` that satisfies them,
+    so training only has to drive the residual down (Lagaris et al. 1998; Lu et al. 2021).
+    :func:`zero_dirichlet` builds the usual one for a 1D problem with zero walls.
+
+    Args:
+        net: the free part, ``(n, 2) -> (n, 1)``.
+        lift, envelope: fixed point-wise functions ``(n, 2) -> (n, 1)`` without parameters.
+
+    With a tanh :class:`physdl.nn.MLP` as ``net``, :meth:`jet` gives the input derivatives in
+    forward mode (the product rule on the three parts), so :func:`residual` keeps its fast path.
+    """
+
+    def __init__(self, net: nn.Module, lift: Callable[[torch.Tensor], torch.Tensor],
+                 envelope: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.net, self.lift, self.envelope = net, lift, envelope
+        self._last: tuple | None = None  # (points, keys, lift jet, envelope jet)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        return self.lift(points) + self.envelope(points) * self.net(points)
+
+    def jet(self, points: torch.Tensor, keys: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], torch.Tensor]:
+        """``u`` and its input derivatives ``keys`` (as :func:`physdl.nn.taylor.jet`)."""
+        net = taylor.jet(self.net, points, keys)
+        lift, envelope = self._fixed_jets(points, tuple(sorted(k for k in net if k)))
+        return taylor.product_jet(lift, envelope, net)
+
+    @torch.compiler.disable
+    def _fixed_jets(self, points: torch.Tensor, keys: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
+        """Jets of the lift and the envelope; kept for the last points, since they do not train."""
+        cached = self._last
+        if cached is not None and cached[1] == keys and cached[0].shape == points.shape \
+                and cached[0].dtype == points.dtype and cached[0].device == points.device \
+                and torch.equal(cached[0], points):
+            return cached[2], cached[3]
+        lift = taylor.pointwise_jet(self.lift, points, keys)
+        envelope = taylor.pointwise_jet(self.envelope, points, keys)
+        self._last = (points.detach().clone(), keys, lift, envelope)
+        return lift, envelope
+
+
+def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tensor], domain: Domain) -> HardConstraint:
+    """A :class:`HardConstraint` for ``u(x, t0) = initial(x)`` and ``u = 0`` on both walls.
+
+    ``lift = initial(x)`` and ``envelope = s (1 - xi^2)``, with ``s = (t - t0) / (t1 - t0)``
+    and ``xi`` the position scaled to ``[-1, 1]``. ``initial`` maps ``(n,)`` positions to
+    ``(n,)`` values and must vanish on the walls (checked), or the conditions would disagree.
+    """
+    (x0, x1), (t0, t1) = domain.x, domain.t
+    walls = initial(torch.tensor([x0, x1], dtype=torch.float64))
+    if walls.shape != (2,) or walls.abs().max() > 1e-6:
+        raise ValueError(f"the initial condition must be 0 on both walls for zero Dirichlet walls, got {walls.tolist()}")
+
+    def lift(p: torch.Tensor) -> torch.Tensor:
+        return initial(p[:, 0])[:, None]
+
+    def envelope(p: torch.Tensor) -> torch.Tensor:
+        xi = (2 * p[:, :1] - (x0 + x1)) / (x1 - x0)
+        return (p[:, 1:] - t0) / (t1 - t0) * (1 - xi * xi)
+
+    return HardConstraint(net, lift, envelope)
+
+
 @dataclass
 class PINNLoss:
     """The loss ``alpha_0 * data + alpha_1 * residual`` as a function of the step.
@@ -251,7 +322,10 @@ class PINNLoss:
 
     def terms_at(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(data term, residual term)`` with the residual at the given ``points``."""
-        data = (self.model(self.data_points) - self.data_values).pow(2).mean()
+        if len(self.data_points):
+            data = (self.model(self.data_points) - self.data_values).pow(2).mean()
+        else:  # a hard-constrained ansatz may need no supervised points
+            data = torch.zeros((), dtype=points.dtype, device=points.device)
         res = self.residual(points).pow(2).mean()
         return data, res
 
@@ -284,14 +358,15 @@ class JetDerivatives:
     """The :class:`Derivatives` interface, filled by forward propagation through a tanh MLP.
 
     Computes ``u`` and exactly the derivatives in ``keys`` (names such as ``("x", "x")``) in
-    one pass with :func:`physdl.nn.taylor.jet`; asking for any other raises ``KeyError``.
+    one pass with :func:`physdl.nn.taylor.jet` (or :meth:`HardConstraint.jet`); asking for any other raises ``KeyError``.
     """
 
     def __init__(self, net: nn.Module, points: torch.Tensor, keys: set[tuple[str, ...]],
                  names: Sequence[str] = COORDINATES) -> None:
         self.names = tuple(names)
         index = {n: i for i, n in enumerate(self.names)}
-        values = taylor.jet(net, points, [tuple(index[n] for n in key) for key in keys])
+        wanted = [tuple(index[n] for n in key) for key in keys]
+        values = net.jet(points, wanted) if isinstance(net, HardConstraint) else taylor.jet(net, points, wanted)
         self.u = values[()]
         self._cache = {key: values[tuple(sorted(index[n] for n in key))] for key in keys}
         self._cache[()] = self.u
@@ -302,25 +377,58 @@ class JetDerivatives:
         return self._cache[names]
 
 
+def jet_keys(model: PINN, equation: Equation, dtype: torch.dtype = torch.float32,
+             device: torch.device | str = "cpu") -> set[tuple[str, ...]] | None:
+    """The derivatives ``equation`` asks of ``model``, when they can be propagated forward.
+
+    Returns the set of derivative names (such as ``("x", "x")``) when the model's network is a
+    tanh :class:`physdl.nn.MLP`, alone or inside a :class:`HardConstraint`, and no derivative
+    is above second order; else ``None`` (the residual then needs autograd, which
+    differentiates the network twice).
+    """
+    inner = model.net.net if isinstance(model.net, HardConstraint) else model.net
+    if not taylor.supports(inner):
+        return None
+    probe = _Recorder(dtype, torch.device(device))
+    equation(probe, **model.coefficients())
+    return probe.keys if all(len(key) <= 2 for key in probe.keys) else None
+
+
 def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = False) -> torch.Tensor:
     """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``.
 
     With ``forward_mode``, when the network is a tanh :class:`physdl.nn.MLP` and the
-    equation needs derivatives up to second order, they are propagated forward with the values (:mod:`physdl.nn.taylor`)
-    instead of differentiating the network twice by autograd: one graph instead of three,
-    the same numbers to rounding, and a loss that ``torch.compile`` can trace in one piece.
-    ``forward_mode=True`` asks for it (autograd is the default, and the fallback for any
-    other network).
+    equation needs derivatives up to second order (:func:`jet_keys`), they are propagated
+    forward with the values (:mod:`physdl.nn.taylor`) instead of differentiating the network
+    twice by autograd: one graph instead of three, the same numbers to rounding, and a loss
+    that ``torch.compile`` can trace in one piece. ``forward_mode=True`` asks for it (autograd
+    is the default, and the fallback for any other network).
     """
     coefficients = model.coefficients()
-    if forward_mode and taylor.supports(model.net):
-        probe = _Recorder(points.dtype, points.device)
-        equation(probe, **coefficients)
-        if all(len(key) <= 2 for key in probe.keys):
-            return equation(JetDerivatives(model.net, points.detach(), probe.keys), **coefficients)
+    if forward_mode:
+        keys = jet_keys(model, equation, points.dtype, points.device)
+        if keys is not None:
+            return equation(JetDerivatives(model.net, points.detach(), keys), **coefficients)
     pts = points.detach().clone().requires_grad_(True)
     d = Derivatives(model(pts), pts)
     return equation(d, **coefficients)
+
+
+def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_size: int = 16384) -> torch.Tensor:
+    """The ``n`` rows of ``candidates`` ``(m, 2)`` where the PDE residual is largest, ``(n, 2)``.
+
+    Residual-based adaptive refinement (RAR, Lu et al. 2021): adding these points to the
+    collocation set puts them where the network fits the PDE worst, typically around a
+    shock, which a uniform set resolves poorly. The residual is evaluated in batches and
+    nothing is kept for the gradient.
+    """
+    if not 0 < n <= len(candidates):
+        raise ValueError(f"n must be between 1 and the number of candidates ({len(candidates)}), got {n}")
+    dev = loss.data_points.device
+    with torch.enable_grad():  # the autograd residual needs it even when no gradient is kept
+        size = torch.cat([loss.residual(chunk.to(dev)).detach().abs()[:, 0]
+                          for chunk in candidates.split(batch_size)])
+    return candidates[size.topk(n).indices.to(candidates.device)]
 
 
 @torch.no_grad()
@@ -369,14 +477,17 @@ def train_pinn(
     ``lbfgs_history`` curvature pairs. Both stages run through :func:`physdl.train.fit`.
     ``compile=True`` runs the loss through ``torch.compile`` (one compilation per number of
     collocation points, a few seconds on a CPU, counted in the histories' ``seconds``), which
-    fuses the element-wise work of the forward-mode derivatives. Returns the two histories (the second is empty without
-    L-BFGS).
+    fuses the element-wise work of the forward-mode derivatives; it needs a forward-mode
+    loss (:func:`jet_keys`). Returns the two histories (the second is empty without L-BFGS).
     """
     if adam_steps < 0 or lbfgs_steps < 0:
         raise ValueError("step counts must be non-negative")
     if lbfgs_history < 1:
         raise ValueError(f"lbfgs_history must be positive, got {lbfgs_history}")
     model = loss.model
+    if compile and not (loss.forward_mode and jet_keys(model, loss.equation) is not None):
+        raise ValueError("compile=True needs a loss with forward_mode=True on a tanh MLP (torch.compile "
+                         "cannot differentiate the autograd residual twice); use compile=False")
     if optimizer == "adam":
         first = torch.optim.Adam(model.parameters(), lr=lr)
     elif optimizer == "sgd":

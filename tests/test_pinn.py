@@ -159,3 +159,74 @@ def test_forward_mode_is_used_only_where_it_applies():
     # a relu network still gets its residual, by autograd
     model = P.PINN(MLP(2, 1, [4], activation="gelu"), {"nu": 0.1})
     assert P.residual(model, torch.rand(5, 2), P.burgers, forward_mode=True).shape == (5, 1)
+
+
+def test_hard_constraint_meets_the_conditions_and_its_jet_equals_autograd():
+    from physdl.nn import taylor
+
+    torch.manual_seed(1)
+    net = MLP(2, 1, [10, 10]).double()
+    domain = P.Domain(x=(-1.0, 1.0), t=(0.0, 0.99))
+    ansatz = P.zero_dirichlet(net, lambda x: -torch.sin(math.pi * x), domain)
+    # the initial and wall values hold for any weights
+    xi = P.initial_points(64, domain, torch.float64)
+    xb = P.boundary_points(32, domain, torch.float64)
+    assert torch.allclose(ansatz(xi)[:, 0], -torch.sin(math.pi * xi[:, 0]), atol=1e-14)
+    assert ansatz(xb).abs().max() < 1e-14
+    # forward-mode residual and parameter gradients equal autograd's (mixed derivative too)
+    model = P.PINN(ansatz, {"nu": 0.01 / math.pi})
+    pts = torch.rand(30, 2, dtype=torch.float64) * torch.tensor([2.0, 0.99]) - torch.tensor([1.0, 0.0])
+    assert P.jet_keys(model, P.burgers) == {("t",), ("x",), ("x", "x")}
+    fast = P.residual(model, pts, P.burgers, forward_mode=True)
+    slow = P.residual(model, pts, P.burgers)
+    assert torch.allclose(fast, slow, atol=1e-13)
+    g_fast = torch.autograd.grad(fast.pow(2).sum(), list(net.parameters()))
+    g_slow = torch.autograd.grad(slow.pow(2).sum(), list(net.parameters()))
+    assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(g_fast, g_slow))
+    out = ansatz.jet(pts, [(0, 1)])
+    p = pts.clone().requires_grad_(True)
+    assert torch.allclose(out[(0, 1)], P.Derivatives(ansatz(p), p)("x", "t"), atol=1e-13)
+    # a point-wise function that ignores an input has zero derivatives there
+    flat = taylor.pointwise_jet(lambda q: q[:, :1] ** 2, pts, [(1, 1), (0, 0)])
+    assert flat[(1,)].abs().max() == 0 and flat[(1, 1)].abs().max() == 0
+    assert torch.allclose(flat[(0, 0)], torch.full_like(flat[(0, 0)], 2.0))
+
+
+def test_hard_constraint_bad_input_and_loss_without_data():
+    domain = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
+    with pytest.raises(ValueError, match="0 on both walls"):
+        P.zero_dirichlet(MLP(2, 1, [4]), torch.cos, domain)
+    from physdl.nn import taylor
+
+    with pytest.raises(ValueError, match="point-wise"):
+        taylor.pointwise_jet(lambda q: q, torch.rand(4, 2), [(0,)])
+    ansatz = P.zero_dirichlet(MLP(2, 1, [4]), lambda x: -torch.sin(math.pi * x), domain)
+    loss = P.PINNLoss(P.PINN(ansatz, {"nu": 0.1}), P.burgers, torch.zeros(0, 2), torch.zeros(0, 1),
+                      P.FixedPoints(P.uniform_points(16, domain)), forward_mode=True)
+    data, res = loss.terms(0)
+    assert float(data) == 0.0 and torch.isfinite(res)
+
+
+def test_compile_needs_a_forward_mode_loss():
+    domain = P.Domain()
+    pts = P.uniform_points(8, domain)
+    loss = P.PINNLoss(P.PINN(MLP(2, 1, [4]), {"nu": 0.1}), P.burgers, pts, torch.zeros(8, 1), P.FixedPoints(pts))
+    with pytest.raises(ValueError, match="forward_mode"):
+        P.train_pinn(loss, 1, compile=True, progress=False)
+
+
+def test_largest_residuals_picks_the_worst_points():
+    domain = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
+    # u = x t: the heat residual u_t - kappa u_xx = x is largest where |x| is
+    class Exact(nn.Module):
+        def forward(self, p: torch.Tensor) -> torch.Tensor:
+            return p[:, :1] * p[:, 1:]
+
+    loss = P.PINNLoss(P.PINN(Exact(), {"kappa": 1.0}), P.heat, torch.zeros(0, 2), torch.zeros(0, 1),
+                      P.FixedPoints(torch.zeros(1, 2)))
+    candidates = P.uniform_points(500, domain, torch.Generator().manual_seed(0), torch.float64)
+    worst = P.largest_residuals(loss, candidates, 10, batch_size=64)
+    assert worst.shape == (10, 2)
+    assert worst[:, 0].abs().min() >= candidates[:, 0].abs().sort().values[-10] - 1e-12
+    with pytest.raises(ValueError, match="between 1"):
+        P.largest_residuals(loss, candidates, 0)

@@ -21,7 +21,7 @@ Keys name derivatives by input index: ``()`` is the value, ``(k,)`` is ``du/dp_k
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -98,4 +98,51 @@ def jet(net: MLP, points: torch.Tensor, keys: Iterable[Key]) -> dict[Key, torch.
     out: dict[Key, torch.Tensor] = {(): z}
     for key, value in dz.items():  # a network without hidden layers is affine
         out[key] = torch.zeros_like(z) if value is None else value.expand_as(z)
+    return out
+
+
+@torch.compiler.disable
+def pointwise_jet(f: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor,
+                  keys: Iterable[Key]) -> dict[Key, torch.Tensor]:
+    """Values and input derivatives of a fixed point-wise function ``f``, as constants.
+
+    ``f`` maps ``(n, d)`` points to ``(n, 1)`` values, each row from its own point only, and
+    has no trainable parameters (a lift or an envelope in a hard-constrained ansatz). Its
+    derivatives are taken by autograd outside any compiled graph and returned detached, in
+    the layout of :func:`jet` (every first derivative the second ones need is included).
+    """
+    first, second = _closure(keys)
+    with torch.enable_grad():
+        p = points.detach().requires_grad_(True)
+        value = f(p)
+        if value.shape != (points.shape[0], 1):
+            raise ValueError(f"a point-wise function must return ({points.shape[0]}, 1), got {tuple(value.shape)}")
+        out: dict[Key, torch.Tensor] = {(): value.detach()}
+        if not first:
+            return out
+        (grad,) = torch.autograd.grad(value.sum(), p, create_graph=bool(second), allow_unused=True)
+        grad = torch.zeros_like(p) if grad is None else grad
+        for k in first:
+            out[(k,)] = grad[:, k:k + 1].detach()
+        for k, l in second:
+            g = grad[:, k].sum()
+            (hess,) = torch.autograd.grad(g, p, retain_graph=True, allow_unused=True) if g.requires_grad else (None,)
+            out[(k, l)] = torch.zeros_like(value) if hess is None else hess[:, l:l + 1].detach()
+    return out
+
+
+def product_jet(lift: dict[Key, torch.Tensor], envelope: dict[Key, torch.Tensor],
+                net: dict[Key, torch.Tensor]) -> dict[Key, torch.Tensor]:
+    """The jet of ``lift + envelope * net`` from the jets of its three parts (product rule).
+
+    All three must hold the same keys, as :func:`jet` and :func:`pointwise_jet` return them.
+    """
+    g, b, n = lift, envelope, net
+    out = {(): g[()] + b[()] * n[()]}
+    for key in n:
+        if len(key) == 1:
+            out[key] = g[key] + b[key] * n[()] + b[()] * n[key]
+        elif len(key) == 2:
+            k, l = (key[0],), (key[1],)
+            out[key] = g[key] + b[key] * n[()] + b[k] * n[l] + b[l] * n[k] + b[()] * n[key]
     return out
