@@ -305,3 +305,30 @@ def test_matched_time_step_and_cost_per_interval():
     assert dt == 0.05  # nothing is good enough: the smallest candidate
     cost = cost_per_interval(ConservativeCRNN(), phi0, 0.25, repeats=1)
     assert set(cost) == {"explicit", "semi-implicit", "crnn"} and all(v > 0 for v in cost.values())
+
+
+def test_second_stage_starts_from_the_given_weights(tmp_path, monkeypatch):
+    """long_rollout_config fine-tunes a saved model on whole sequences, with no teacher forcing."""
+    import json
+    from dataclasses import replace
+
+    from physdl.crnn.model import CRNNArchitecture
+    from physdl.crnn.training import long_rollout_config, save_weights, train
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path / "cache"))
+    data = SequenceConfig(grid=8, dims=2, sequences=2, frames=5, max_start=1, tau=0.05, batch=2)
+    arch = CRNNArchitecture(hidden_channels=2, dims=2)
+    first = TrainingConfig(data=(data,), validation=(replace(data, seed=1),), arch=arch, window=3, steps=2,
+                           validate_every=1)
+    stage1 = train(first, progress=False)
+    path = save_weights(stage1, tmp_path / "stage1.pt")
+    second = long_rollout_config(path, first, steps=1, lr=1e-12)
+    assert second.window == 5 and second.curriculum == 0 and teacher_frames(0, second) == 1
+    stage2 = train(second, progress=False)
+    # at a vanishing rate the second stage keeps the first stage's weights
+    for a, b in zip(stage1.model.state_dict().values(), stage2.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-8)
+    log = json.loads(save_weights(stage2, tmp_path / "stage2.pt").with_suffix(".log.json").read_text())
+    assert log["config"]["init"] == str(path) and log["previous_stage"]["config"]["window"] == 3
+    with pytest.raises(ValueError, match="holds"):
+        train(replace(second, arch=replace(arch, hidden_channels=3)), progress=False)

@@ -55,6 +55,9 @@ class TrainingConfig:
             one, weakly, to the loss of its non-conservative ablation).
         input_noise: standard deviation of Gaussian noise added to every input frame during
             training, so that the network learns to correct small errors of its own rollouts.
+        init: weights file (written by :func:`save_weights`) to start from instead of random
+            weights: a second stage that fine-tunes a trained model, typically on longer
+            windows without teacher forcing (:func:`long_rollout_config`).
         seed: random seed.
     """
 
@@ -79,6 +82,7 @@ class TrainingConfig:
     validate_every: int = 250
     mass_penalty: float = 0.0
     input_noise: float = 0.005
+    init: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -99,6 +103,18 @@ def paper_config() -> TrainingConfig:
     validation = replace(data, sequences=555, seed=1)
     return TrainingConfig(data=(data,), validation=(validation,), window=50, batch=2, steps=200_000, lr=1e-4,
                           curriculum=0.25, validate_every=2000, input_noise=0.0)
+
+
+def long_rollout_config(init: str | os.PathLike, base: TrainingConfig = TrainingConfig(), steps: int = 1000,
+                        lr: float = 5e-4) -> TrainingConfig:
+    """The second stage: fine-tune ``init`` on full autoregressive rollouts of whole sequences.
+
+    A model trained on short windows can fit them and still drift over long rollouts (its
+    field creeps past 0 and 1 next to the interfaces). This stage trains on the longest
+    windows the data hold, from their first frame, with no teacher forcing, at a lower rate.
+    """
+    frames = min(d.frames for d in (*base.data, *base.validation))
+    return replace(base, init=str(init), window=frames, curriculum=0.0, steps=steps, lr=lr)
 
 
 def teacher_frames(step: int, config: TrainingConfig) -> int:
@@ -174,6 +190,11 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
     val_windows = val_phi.to(dev)
     model = build(config.arch).to(dev)
+    if config.init is not None:
+        start_model, start_config = load_weights(config.init)
+        if start_config["arch"] != asdict(config.arch):
+            raise ValueError(f"{config.init} holds a {start_config['arch']} network, not {asdict(config.arch)}")
+        model.load_state_dict(start_model.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
 
@@ -226,6 +247,9 @@ def save_weights(result: TrainingResult, path: str | os.PathLike) -> Path:
         "best_val": h.best_val,
         "best_step": h.best_step,
     }
+    if result.config.init is not None:
+        earlier = Path(result.config.init).with_suffix(".log.json")
+        log["previous_stage"] = json.loads(earlier.read_text()) if earlier.exists() else None
     log_path = path.with_suffix(".log.json")
     log_path.write_text(json.dumps(log, indent=1))
     return path
@@ -259,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", choices=("default", "paper"), default="default")
     parser.add_argument("--steps", type=int, help="override the number of optimiser steps")
     parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
+    parser.add_argument("--init", help="weights to fine-tune on full rollouts of whole sequences (second stage)")
+    parser.add_argument("--lr", type=float, help="override the learning rate")
     parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
@@ -267,10 +293,14 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     config = paper_config() if args.scale == "paper" else TrainingConfig()
     config = replace(config, seed=args.seed)
-    if args.steps:
-        config = replace(config, steps=args.steps)
     if args.non_conservative:
         config = replace(config, arch=replace(config.arch, conservative=False), mass_penalty=1.0)
+    if args.init:
+        config = long_rollout_config(args.init, config)
+    if args.lr:
+        config = replace(config, lr=args.lr)
+    if args.steps:
+        config = replace(config, steps=args.steps)
     ckpt = args.checkpoint or str(Path(args.out).with_suffix(".ckpt"))
     result = train(config, checkpoint=ckpt, progress=True)
     path = save_weights(result, args.out)
