@@ -332,3 +332,22 @@ def test_second_stage_starts_from_the_given_weights(tmp_path, monkeypatch):
     assert log["config"]["init"] == str(path) and log["previous_stage"]["config"]["window"] == 3
     with pytest.raises(ValueError, match="holds"):
         train(replace(second, arch=replace(arch, hidden_channels=3)), progress=False)
+
+
+def test_matched_time_step_skips_a_step_that_blows_up(monkeypatch):
+    import physdl.pde.cahn_hilliard as chmod
+    from physdl.crnn.evaluation import matched_time_step
+    from physdl.pde.cahn_hilliard import reference
+
+    phi0 = perlin_state((8, 8, 8), 0.5, 2, 0.2, 1, torch.Generator().manual_seed(0)).clamp(0, 1)
+    truth = downsample(reference(phi0, 3), 2)
+    real = chmod.simulate
+
+    def fragile(phi, frames, steps, dt, *args, **kwargs):
+        if dt == 0.25:
+            raise FloatingPointError("the Cahn-Hilliard state became non-finite; reduce dt")
+        return real(phi, frames, steps, dt, *args, **kwargs)
+
+    monkeypatch.setattr(chmod, "simulate", fragile)
+    dt, errors = matched_time_step(phi0, truth, target=1.0, candidates=[0.25, 0.05])
+    assert dt == 0.05 and errors[0.25] == math.inf and math.isfinite(errors[0.05])

@@ -32,7 +32,7 @@ class ChapterConfig:
     start_time: float = 5.0
     demo_time: float = 20.0
     validation_runs: int = 4
-    horizon: int = 161
+    horizon: int = 401
     long_steps: int = 10_000
     ensemble: int = 10
     ensemble_frames: int = 801

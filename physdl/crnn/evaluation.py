@@ -11,6 +11,7 @@ Sequences are ``(batch, time, 1, *space)``.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -100,7 +101,7 @@ def matched_time_step(phi0: torch.Tensor, truth: torch.Tensor, target: float, ca
 
     Returns:
         ``(dt, errors)``: the chosen step (the smallest candidate when none is good enough)
-        and the RMSE at the last frame of every candidate.
+        and the RMSE at the last frame of every candidate (``inf`` where the run blew up).
     """
     from physdl.crnn.data import downsample
     from physdl.pde.cahn_hilliard import simulate
@@ -108,7 +109,11 @@ def matched_time_step(phi0: torch.Tensor, truth: torch.Tensor, target: float, ca
     frames = truth.shape[1]
     errors = {}
     for dt in candidates:
-        run = simulate(phi0, frames, round(tau / dt), dt, method="semi-implicit")
+        try:
+            run = simulate(phi0, frames, round(tau / dt), dt, method="semi-implicit")
+        except FloatingPointError:  # the nonlinear term is explicit: too large a step can blow up
+            errors[dt] = math.inf
+            continue
         errors[dt] = float(rmse_per_frame(downsample(run, factor, phi0.dim() - 2), truth)[:, -1].mean())
     good = [dt for dt, e in errors.items() if e <= target]
     return (max(good) if good else min(candidates)), errors
