@@ -9,7 +9,7 @@ autoregressive rollout from the first frame. Adam, checkpoints, resumable.
 Command line (writes the shippable weights and a JSON training log)::
 
     python -m physdl.crnn.training --out stage1.pt
-    python -m physdl.crnn.training --init stage1.pt --steps 800 --out physdl/crnn/weights/ch3d.pt
+    python -m physdl.crnn.training --init stage1.pt --steps 1600 --out physdl/crnn/weights/ch3d.pt
 
 The second command is the second stage (:func:`long_rollout_config`): it fine-tunes the first
 stage's model on full rollouts of whole sequences.
@@ -109,7 +109,7 @@ def paper_config() -> TrainingConfig:
                           curriculum=0.25, validate_every=2000, input_noise=0.0)
 
 
-def long_rollout_config(init: str | os.PathLike, base: TrainingConfig = TrainingConfig(), steps: int = 800,
+def long_rollout_config(init: str | os.PathLike, base: TrainingConfig = TrainingConfig(), steps: int = 1600,
                         lr: float = 5e-4) -> TrainingConfig:
     """The second stage: fine-tune ``init`` on full autoregressive rollouts of whole sequences.
 
