@@ -351,3 +351,23 @@ def test_matched_time_step_skips_a_step_that_blows_up(monkeypatch):
     monkeypatch.setattr(chmod, "simulate", fragile)
     dt, errors = matched_time_step(phi0, truth, target=1.0, candidates=[0.25, 0.05])
     assert dt == 0.05 and errors[0.25] == math.inf and math.isfinite(errors[0.05])
+
+
+def test_semi_implicit_sequences_track_the_explicit_ones(tmp_path, monkeypatch):
+    """Data sets made with the semi-implicit solver (small dt) stay close to the explicit ones."""
+    from dataclasses import replace
+
+    from physdl.crnn.data import generate
+
+    explicit = SequenceConfig(grid=16, dims=2, sequences=2, frames=4, max_start=0, batch=2)
+    semi = replace(explicit, method="semi-implicit", dt=0.025)
+    a, b = generate(explicit)["phi"], generate(semi)["phi"]
+    assert a.shape == b.shape == (2, 4, 1, 16, 16)
+    change = (a[:, -1] - a[:, 0]).abs().max()
+    assert change > 1e-2 and (a - b).abs().max() < 0.1 * change
+    late = generate(replace(semi, burn_in=3.0))["phi"]  # burn-in semi-implicit throughout
+    assert torch.isfinite(late).all() and not torch.allclose(late[:, 0], b[:, 0], atol=1e-2)
+    assert torch.allclose(late.mean(dim=(2, 3, 4)), b[:, :1].mean(dim=(2, 3, 4)).expand(-1, 4), atol=1e-5)
+    with pytest.raises(ValueError, match="unknown method"):
+        SequenceConfig(method="implicit")
+
