@@ -370,4 +370,6 @@ def test_semi_implicit_sequences_track_the_explicit_ones(tmp_path, monkeypatch):
     assert torch.allclose(late.mean(dim=(2, 3, 4)), b[:, :1].mean(dim=(2, 3, 4)).expand(-1, 4), atol=1e-5)
     with pytest.raises(ValueError, match="unknown method"):
         SequenceConfig(method="implicit")
+    with pytest.raises(ValueError, match="must be positive"):
+        SequenceConfig(dt=0.0)
 

@@ -8,6 +8,7 @@ that some sequences begin at the noise and others in the coarsening stage.
 Command line (generates and caches, prints the cache file)::
 
     python -m physdl.crnn.data --grid 32 --sequences 64 --frames 40
+    python -m physdl.crnn.data --grid 64 --burn-in 60 --method semi-implicit --dt 0.025
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class SequenceConfig:
     model: CahnHilliard = field(default_factory=CahnHilliard)
 
     def __post_init__(self) -> None:
+        if self.tau <= 0 or self.dt <= 0:
+            raise ValueError(f"tau and dt must be positive, got tau = {self.tau} and dt = {self.dt}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
 
