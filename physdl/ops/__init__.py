@@ -2,7 +2,8 @@
 
 Fields follow the library convention ``(batch, channel, *space)`` with one, two or three
 spatial axes. Grid spacing is always an explicit argument. Two boundary conditions are
-supported:
+supported, defined once in :mod:`physdl.ops.grid` (with the :class:`Grid` value that the
+solvers are made from):
 
 ``"periodic"``
     the grid wraps around (node ``n`` is node ``0``);
@@ -11,12 +12,21 @@ supported:
     (``value``, zero by default), as for a field that vanishes on the boundary.
 """
 
+from physdl.ops.grid import BOUNDARIES, Boundary, Dirichlet, Grid, Periodic, as_boundary
 from physdl.ops.stencils import (
-    BOUNDARIES,
     SCHEMES,
     divergence,
     gradient,
     laplacian,
+)
+from physdl.ops.transport import (
+    face_average,
+    flux_divergence,
+    gradient_energy,
+    periodic_distance,
+    periodic_offset,
+    semi_lagrangian,
+    upwind_difference,
 )
 from physdl.ops.symbols import (
     dirichlet_laplacian_eigenvalues,
@@ -27,6 +37,18 @@ from physdl.ops.symbols import (
 
 __all__ = [
     "BOUNDARIES",
+    "Boundary",
+    "Dirichlet",
+    "Grid",
+    "Periodic",
+    "as_boundary",
+    "face_average",
+    "flux_divergence",
+    "gradient_energy",
+    "periodic_distance",
+    "periodic_offset",
+    "semi_lagrangian",
+    "upwind_difference",
     "SCHEMES",
     "divergence",
     "gradient",

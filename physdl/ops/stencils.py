@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-BOUNDARIES = ("periodic", "dirichlet")
+from physdl.ops.grid import BOUNDARIES, Dirichlet, as_boundary, as_spacing
+
 SCHEMES = ("central", "forward", "backward")
 
 Spacing = float | Sequence[float]
@@ -38,27 +39,26 @@ def spatial_dims(u: torch.Tensor) -> int:
 
 
 def spacing(dx: Spacing, d: int) -> tuple[float, ...]:
-    """Expand ``dx`` to one positive spacing per spatial axis."""
-    values = (float(dx),) * d if isinstance(dx, (int, float)) else tuple(float(h) for h in dx)
-    if len(values) != d:
-        raise ValueError(f"dx has {len(values)} entries but the field has {d} spatial axes")
-    if any(not h > 0 for h in values):
-        raise ValueError(f"grid spacing must be positive, got dx={values}")
-    return values
+    """Expand ``dx`` (a number, NumPy scalar, 0-d tensor or sequence) to one positive spacing per axis."""
+    return as_spacing(dx, d)
 
 
-def _check_bc(bc: str) -> None:
-    if bc not in BOUNDARIES:
-        raise ValueError(f"unknown boundary {bc!r}; choose one of {BOUNDARIES}")
+def _resolve_bc(bc, value: float) -> tuple[str, float]:
+    """``(name, value)`` of a boundary given as a string or a :mod:`physdl.ops.grid` object."""
+    if isinstance(bc, str) and bc in BOUNDARIES:
+        return bc, value
+    b = as_boundary(bc, value)
+    return b.name, (b.value if isinstance(b, Dirichlet) else value)
 
 
-def shift(u: torch.Tensor, axis: int, offset: int, bc: str = "periodic", value: float = 0.0) -> torch.Tensor:
+def shift(u: torch.Tensor, axis: int, offset: int, bc="periodic", value: float = 0.0) -> torch.Tensor:
     """Return ``v`` with ``v[..., i, ...] = u[..., i + offset, ...]`` along spatial ``axis``.
 
     ``axis`` counts spatial axes from 0. Off-grid nodes wrap around (periodic) or take
-    ``value`` (Dirichlet). ``|offset|`` must be at most 1 for Dirichlet grids.
+    ``value`` (Dirichlet; a :class:`~physdl.ops.grid.Dirichlet` object brings its own value).
+    ``|offset|`` must be at most 1 for Dirichlet grids.
     """
-    _check_bc(bc)
+    bc, value = _resolve_bc(bc, value)
     dim = 2 + axis
     if bc == "periodic":
         return torch.roll(u, shifts=-offset, dims=dim)

@@ -15,6 +15,7 @@ laplacian, or equivalently its Fourier symbol):
 
 - :func:`explicit_step`, forward Euler, as the paper generates its data. Stable only for
   ``dt`` below :func:`stability_limit` (``1.25e-3`` in the paper, limit about ``3.5e-3`` in 3D).
+- :class:`ExplicitStepper` wraps it as a :class:`~physdl.pde.stepper.Stepper`.
 - :class:`SemiImplicitStepper`, the linear fourth-order term implicit in Fourier space and
   the nonlinear term explicit (Chen and Shen, 1998), with an optional stabilising term. It is
   stable at any ``dt``, but its error grows with ``dt``.
@@ -31,7 +32,10 @@ from dataclasses import dataclass
 import torch
 
 from physdl.ops import laplacian, laplacian_symbol
+from physdl.ops.grid import Grid
 from physdl.ops.stencils import spatial_dims
+from physdl.ops.transport import gradient_energy
+from physdl.pde.stepper import Stepper, Substepped, Switched, as_dt, rollout
 
 METHODS = ("explicit", "semi-implicit")
 
@@ -102,8 +106,7 @@ def free_energy(phi: torch.Tensor, model: CahnHilliard = CahnHilliard(), density
         b, t = phi.shape[:2]
         return free_energy(phi.flatten(0, 1), model, density).reshape(b, t)
     d = _check_field(phi)
-    grad_sq = sum((torch.roll(phi, -1, dims=2 + a) - phi) ** 2 for a in range(d)) / model.dx**2
-    density_field = bulk_energy(phi, model.epsilon) + 0.5 * model.epsilon * grad_sq
+    density_field = bulk_energy(phi, model.epsilon) + model.epsilon * gradient_energy(phi, model.dx)
     mean = density_field.flatten(1).mean(dim=1)
     if density:
         return mean
@@ -139,57 +142,106 @@ def check_stability(dt: float, model: CahnHilliard = CahnHilliard(), dims: int =
         )
 
 
+def _grid_for(grid: Grid | Sequence[int], model: CahnHilliard) -> Grid:
+    """The stepper's grid: a :class:`Grid` whose spacing must be ``model.dx``, or a shape."""
+    if not isinstance(grid, Grid):
+        shape = tuple(grid)
+        if len(shape) not in (2, 3):
+            raise ValueError(f"shape must have 2 or 3 sizes, got {shape}")
+        return Grid(shape, model.dx)
+    if grid.dims not in (2, 3) or not grid.periodic:
+        raise ValueError(f"the Cahn-Hilliard steppers need a periodic 2D or 3D grid, got {grid}")
+    if any(abs(h - model.dx) > 1e-12 * model.dx for h in grid.spacing):
+        raise ValueError(f"the grid spacing {grid.spacing} differs from the model's dx = {model.dx}")
+    return grid
+
+
 def explicit_step(phi: torch.Tensor, dt: float, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
     """One forward-Euler step ``phi + dt M lap(mu)``; conserves the mean of ``phi`` exactly.
 
-    The caller is responsible for ``dt`` (see :func:`check_stability`, which
-    :func:`simulate` calls once).
+    The caller is responsible for ``dt`` (see :func:`check_stability`); :class:`ExplicitStepper`
+    checks it once when it is made.
     """
     return phi + dt * model.mobility * laplacian(chemical_potential(phi, model), model.dx)
 
 
-class SemiImplicitStepper:
-    """Semi-implicit Fourier-spectral step on one grid shape.
+class ExplicitStepper(Stepper):
+    """Forward Euler, :func:`explicit_step`, as the paper generates its data.
+
+    Args:
+        grid: periodic 2D or 3D :class:`Grid` with spacing ``model.dx`` (or its shape).
+        dt: time step, at most :func:`stability_limit` (checked here).
+        model: the parameters.
+    """
+
+    channels = 1
+
+    def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard()) -> None:
+        self.grid, self.dt, self.model = _grid_for(grid, model), as_dt(dt), model
+        self.check_time_step()
+
+    def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
+        return stability_limit(self.model, self.grid.dims)
+
+    def limit_description(self) -> str:
+        return (f"2 / (M (epsilon lambda^2 + 36/epsilon lambda)), lambda = {4 * self.grid.dims}/dx^2, "
+                f"M = {self.model.mobility:g}, epsilon = {self.model.epsilon:g}, dx = {self.model.dx:g}; "
+                "or use the semi-implicit stepper")
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        return explicit_step(state, self.dt, self.model)
+
+
+class SemiImplicitStepper(Stepper):
+    """Semi-implicit Fourier-spectral step on one grid.
 
     ``(1 + dt M (epsilon L^2 - A L)) phi_new^ = phi^ + dt M L (g'(phi)^ - A phi^)``, with
     ``L`` the symbol of the compact laplacian (so it solves the same discrete equation as
     :func:`explicit_step`) and ``A >= 0`` a stabilising constant (``A = 0``: the classic
     scheme). The mean mode is untouched, so the mean of ``phi`` is conserved. Works in the
-    dtype of the field (float32 fields use single-precision FFTs).
+    dtype of the field (float32 fields use single-precision FFTs). Stable at any ``dt``.
 
     Args:
-        shape: the spatial grid shape, 2 or 3 sizes.
+        grid: periodic 2D or 3D :class:`Grid` with spacing ``model.dx``, or its shape.
         dt: time step (time units); any positive value is stable.
         model: the parameters.
         stabilization: ``A`` (energy per volume).
     """
 
-    def __init__(self, shape: Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
+    channels = 1
+
+    def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
                  stabilization: float = 0.0, device=None) -> None:
-        if len(shape) not in (2, 3):
-            raise ValueError(f"shape must have 2 or 3 sizes, got {tuple(shape)}")
-        if not (math.isfinite(dt) and dt > 0):
-            raise ValueError(f"dt must be a positive number, got {dt!r}")
-        if stabilization < 0:
+        self.grid, self.dt, self.model = _grid_for(grid, model), as_dt(dt), model
+        if not (math.isfinite(stabilization) and stabilization >= 0):
             raise ValueError(f"stabilization must be non-negative, got {stabilization}")
-        self.shape, self.dt, self.model, self.stabilization = tuple(shape), float(dt), model, float(stabilization)
+        self.shape, self.stabilization = self.grid.shape, float(stabilization)
         # Real FFTs keep half of the last axis.
         sym = laplacian_symbol(self.shape, model.dx, dtype=torch.float64, device=device)
         sym = sym[..., : self.shape[-1] // 2 + 1]
-        m = model.mobility
         self._lap = sym
-        self._denominator = 1 + dt * m * (model.epsilon * sym**2 - stabilization * sym)
+        self._denominator = 1 + self.dt * model.mobility * (model.epsilon * sym**2 - self.stabilization * sym)
 
-    def __call__(self, phi: torch.Tensor) -> torch.Tensor:
-        d = _check_field(phi)
-        if tuple(phi.shape[2:]) != self.shape:
-            raise ValueError(f"the stepper was built for grid {self.shape}, got a field shaped {tuple(phi.shape)}")
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        d = _check_field(state)
+        if tuple(state.shape[2:]) != self.shape:
+            raise ValueError(f"the stepper was built for grid {self.shape}, got a field shaped {tuple(state.shape)}")
         dims = tuple(range(2, 2 + d))
-        lap = self._lap.to(phi.device, phi.dtype)
-        den = self._denominator.to(phi.device, phi.dtype)
-        nonlinear = bulk_derivative(phi, self.model.epsilon) - self.stabilization * phi
-        rhs = torch.fft.rfftn(phi, dim=dims) + self.dt * self.model.mobility * lap * torch.fft.rfftn(nonlinear, dim=dims)
+        lap = self._lap.to(state.device, state.dtype)
+        den = self._denominator.to(state.device, state.dtype)
+        nonlinear = bulk_derivative(state, self.model.epsilon) - self.stabilization * state
+        rhs = torch.fft.rfftn(state, dim=dims) + self.dt * self.model.mobility * lap * torch.fft.rfftn(nonlinear, dim=dims)
         return torch.fft.irfftn(rhs / den, s=self.shape, dim=dims)
+
+
+def stepper(grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(), method: str = "explicit",
+            stabilization: float = 0.0) -> Stepper:
+    """The :class:`ExplicitStepper` or :class:`SemiImplicitStepper` for ``method``."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    if method == "explicit":
+        return ExplicitStepper(grid, dt, model)
+    return SemiImplicitStepper(grid, dt, model, stabilization)
 
 
 def simulate(
@@ -202,43 +254,30 @@ def simulate(
     stabilization: float = 0.0,
     progress: bool = False,
 ) -> torch.Tensor:
-    """Roll the equation forward and keep every ``steps_per_frame``-th state.
+    """Roll the equation forward and keep every ``steps_per_frame``-th state (no gradients).
+
+    A thin layer over :func:`stepper` and :func:`physdl.rollout`.
 
     Args:
         phi0: ``(batch, 1, *space)`` initial state.
         frames: number of frames returned, the first being ``phi0``.
-        steps_per_frame: time steps between frames (frame spacing ``steps_per_frame * dt``).
+        steps_per_frame: solver steps between frames (frame spacing ``steps_per_frame * dt``).
         dt: time step; checked against :func:`stability_limit` for ``method="explicit"``.
         model: the parameters.
         method: ``"explicit"`` or ``"semi-implicit"``.
         stabilization: ``A`` of the semi-implicit stepper.
-        progress: show a progress bar over frames.
+        progress: show a progress bar.
 
     Returns:
         ``(batch, frames, 1, *space)``, in the dtype of ``phi0``.
     """
-    from physdl.train import progress as bar
-
-    d = _check_field(phi0)
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    _check_field(phi0)
     if frames < 1 or steps_per_frame < 1:
         raise ValueError(f"frames and steps_per_frame must be at least 1, got {frames} and {steps_per_frame}")
-    if method == "explicit":
-        check_stability(dt, model, d)
-        stepper = lambda u: explicit_step(u, dt, model)  # noqa: E731
-    else:
-        stepper = SemiImplicitStepper(phi0.shape[2:], dt, model, stabilization, device=phi0.device)
-    out = [phi0]
-    phi = phi0
+    solver = stepper(tuple(phi0.shape[2:]), dt, model, method, stabilization)
     with torch.no_grad():
-        for _ in bar(range(frames - 1), "Cahn-Hilliard", enabled=progress):
-            for _ in range(steps_per_frame):
-                phi = stepper(phi)
-            if not torch.isfinite(phi).all():
-                raise FloatingPointError("the Cahn-Hilliard state became non-finite; reduce dt")
-            out.append(phi)
-    return torch.stack(out, dim=1)
+        return rollout(solver, phi0, (frames - 1) * steps_per_frame, steps_per_frame,
+                       check_every=steps_per_frame, progress=progress, description="Cahn-Hilliard")
 
 
 def perlin_noise(
@@ -363,19 +402,25 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
     Long coarsening runs cost ``tau / dt = 400`` explicit steps per frame; late in the
     evolution the field changes slowly and the semi-implicit solver with ``dt_late`` is
     accurate enough for energy curves at a fraction of the cost. ``switch_time=None`` keeps
-    the explicit solver throughout.
+    the explicit solver throughout. The switch is a :class:`~physdl.pde.stepper.Switched`
+    stepper of two frame-interval steppers.
 
     Returns:
         ``(batch, frames, 1, *space)``.
     """
-    steps = round(tau / dt)
+    _check_field(phi0)
+    if frames < 1:
+        raise ValueError(f"frames must be at least 1, got {frames}")
+    shape = tuple(phi0.shape[2:])
+    explicit = Substepped(ExplicitStepper(shape, dt, model), round(tau / dt))
     if switch_time is None or switch_time >= (frames - 1) * tau:
-        return simulate(phi0, frames, steps, dt, model, progress=progress)
-    early_frames = max(1, round(switch_time / tau)) + 1
-    early = simulate(phi0, early_frames, steps, dt, model, progress=progress)
-    late_steps = round(tau / dt_late)
-    if abs(late_steps * dt_late - tau) > 1e-9 * tau:
-        raise ValueError(f"tau = {tau} is not a whole number of late steps dt_late = {dt_late}")
-    late = simulate(early[:, -1], frames - early_frames + 1, late_steps, dt_late, model, method="semi-implicit",
-                    progress=progress)
-    return torch.cat([early, late[:, 1:]], dim=1)
+        schedule = [(explicit, None)]
+    else:
+        late_steps = round(tau / dt_late)
+        if abs(late_steps * dt_late - tau) > 1e-9 * tau:
+            raise ValueError(f"tau = {tau} is not a whole number of late steps dt_late = {dt_late}")
+        late = Substepped(SemiImplicitStepper(shape, dt_late, model), late_steps)
+        schedule = [(explicit, max(1, round(switch_time / tau))), (late, None)]
+    with torch.no_grad():
+        return rollout(Switched(schedule), phi0, frames - 1, check_every=1, progress=progress,
+                       description="Cahn-Hilliard")

@@ -12,7 +12,8 @@ multiplies mode ``k`` by ``1 + dt alpha lambda_k``; it is stable (von Neumann) o
 ``alpha <= 0`` and ``dt |alpha| lambda_max <= 2``. Mobility is therefore never integrated
 forwards: a mobility sequence is a diffusion sequence read backwards in time.
 
-Shapes: fields are ``(..., nx, ny)`` (any leading axes); ``dx`` is the grid spacing (length),
+Steppers: :class:`HeatEuler` (forward Euler) and :class:`HeatSpectral` (exact in time), on
+fields ``(batch, 1, *space)``. Legacy functions: fields are ``(..., nx, ny)`` (any leading axes); ``dx`` is the grid spacing (length),
 ``dt`` the time step (time), ``alpha`` a number or a tensor broadcasting against the leading
 axes (length^2 / time).
 """
@@ -23,8 +24,11 @@ import math
 
 import torch
 
+from physdl.ops.grid import Grid
 from physdl.ops.stencils import laplacian
 from physdl.ops.symbols import laplacian_symbol
+from physdl.ops.transport import periodic_distance
+from physdl.pde.stepper import Stepper, as_dt, rollout
 
 
 def max_eigenvalue(dx: float, dims: int = 2) -> float:
@@ -67,6 +71,85 @@ def check_stability(alpha: float, dt: float, dx: float, dims: int = 2) -> None:
         )
 
 
+def _coefficient(alpha: float | torch.Tensor, dims: int) -> float | torch.Tensor:
+    """``alpha`` as a number or a tensor broadcasting against ``(batch, 1, *space)``."""
+    if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
+        return alpha.reshape(-1, *[1] * (dims + 1))
+    return alpha
+
+
+def _alpha_values(alpha: float | torch.Tensor) -> torch.Tensor:
+    return alpha.detach().reshape(-1) if isinstance(alpha, torch.Tensor) else torch.tensor([float(alpha)])
+
+
+class _HeatStepper(Stepper):
+    channels = 1
+
+    def __init__(self, grid: Grid, dt: float, alpha: float | torch.Tensor, check: bool = True) -> None:
+        if not grid.periodic:
+            raise ValueError("the heat steppers work on periodic grids")
+        self.grid, self.dt = grid, as_dt(dt)
+        values = _alpha_values(alpha)
+        if not bool(torch.isfinite(values).all()):
+            raise ValueError("alpha contains NaN or infinite values")
+        self.alpha = _coefficient(alpha, grid.dims)
+        self.recheck_time_step = isinstance(alpha, torch.Tensor) and alpha.requires_grad
+        if check:
+            self.check_time_step()
+
+    def check_time_step(self, state: torch.Tensor | None = None) -> None:
+        if bool((_alpha_values(self.alpha) > 0).any()):
+            raise ValueError(
+                "alpha > 0 is mobility (anti-diffusion), which amplifies every non-constant mode at any "
+                "time step; simulate the diffusion run with -alpha and reverse it in time "
+                "(physdl.pde.heat.time_reversed)")
+        super().check_time_step(state)
+
+
+class HeatEuler(_HeatStepper):
+    """Forward Euler step ``u + dt alpha L u`` (``L = -lap_h``) on a periodic grid.
+
+    Args:
+        grid: periodic grid, 1 to 3 axes (isotropic spacing).
+        dt: time step (time units).
+        alpha: ``<= 0`` (diffusion, length^2 / time); a number or one value per sample.
+        check: check the von Neumann bound ``dt |alpha| 4 d / dx^2 <= 2`` and the sign of
+            ``alpha`` (``False`` for frozen operators that run any ``alpha``, as SAFE's).
+    """
+
+    def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
+        largest = float(_alpha_values(self.alpha).abs().max())
+        return 2 / (largest * max_eigenvalue(self.grid.dx, self.grid.dims)) if largest > 0 else None
+
+    def limit_description(self) -> str:
+        return "von Neumann: dt |alpha| 4 d / dx^2 <= 2"
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        return state - self.dt * self.alpha * laplacian(state, self.grid.dx)
+
+
+class HeatSpectral(_HeatStepper):
+    """Exact step of the semi-discrete equation ``du/dt = alpha L u``: mode ``k`` times ``exp(dt alpha lambda_k)``.
+
+    Unconditionally stable for ``alpha <= 0``; the spatial error is that of the five-point
+    laplacian, the time integration is exact. Arguments as for :class:`HeatEuler`.
+    """
+
+    def __init__(self, grid: Grid, dt: float, alpha: float | torch.Tensor, check: bool = True) -> None:
+        super().__init__(grid, dt, alpha, check)
+        lam = -laplacian_symbol(grid.shape, grid.dx, dtype=torch.float64)
+        self._lam = lam[..., : grid.shape[-1] // 2 + 1].contiguous()
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        dims = tuple(range(2, state.dim()))
+        lam = self._lam.to(state.device, state.dtype)
+        gain = torch.exp(self.dt * self.alpha * lam)
+        return torch.fft.irfftn(torch.fft.rfftn(state, dim=dims) * gain, s=self.grid.shape, dim=dims)
+
+
+# Legacy API: fields ``(..., nx, ny)``; thin layers over :class:`HeatEuler` and :func:`physdl.rollout`.
+
+
 def euler_step(u: torch.Tensor, alpha: float | torch.Tensor, dt: float, dx: float) -> torch.Tensor:
     """One forward Euler step ``u + dt alpha L u`` of the 2D five-point scheme, ``(..., nx, ny)``.
 
@@ -97,15 +180,16 @@ def simulate(u0: torch.Tensor, alpha: float, dt: float, dx: float, steps: int, s
     """
     if steps < 0 or save_every < 1 or steps % save_every:
         raise ValueError(f"steps ({steps}) must be a non-negative multiple of save_every ({save_every})")
+    if u0.dim() < 2:
+        raise ValueError(f"expected a field shaped (..., nx, ny), got shape {tuple(u0.shape)}")
     if check:
         check_stability(alpha, dt, dx)
-    frames = [u0]
-    u = u0
-    for i in range(1, steps + 1):
-        u = euler_step(u, alpha, dt, dx)
-        if i % save_every == 0:
-            frames.append(u)
-    return torch.stack(frames, dim=-3)
+    lead, space = tuple(u0.shape[:-2]), tuple(u0.shape[-2:])
+    if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
+        alpha = alpha.expand(lead).reshape(-1)
+    stepper = HeatEuler(Grid(space, dx), dt, alpha, check=False)
+    frames = rollout(stepper, u0.reshape(-1, 1, *space), steps, save_every, check_finite=False)
+    return frames.reshape(*lead, frames.shape[1], *space)
 
 
 def time_reversed(frames: torch.Tensor) -> torch.Tensor:
@@ -159,10 +243,8 @@ def voronoi_grains(n: int, dx: float, grains: int, width: float = 2.5, roughness
     centres = torch.rand(grains, 2, generator=generator, dtype=dtype) * size
     x = x0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
     y = y0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
-    ddx = torch.remainder(x[None] - centres[:, 0, None, None], size)
-    ddy = torch.remainder(y[None] - centres[:, 1, None, None], size)
-    ddx = torch.minimum(ddx, size - ddx)
-    ddy = torch.minimum(ddy, size - ddy)
+    ddx = periodic_distance(x[None], centres[:, 0, None, None], size)
+    ddy = periodic_distance(y[None], centres[:, 1, None, None], size)
     dist = torch.sqrt(ddx**2 + ddy**2)
     nearest = dist.topk(2, dim=0, largest=False).values
     return 0.5 * (1 + torch.tanh((nearest[1] - nearest[0]) / width))

@@ -45,7 +45,10 @@ from dataclasses import asdict, dataclass, fields
 
 import torch
 
-from physdl.ops.stencils import laplacian, shift
+from physdl.ops.grid import Grid
+from physdl.ops.stencils import laplacian
+from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
+from physdl.pde.stepper import Stepper, as_dt, rollout
 
 FIELDS = ("c_v", "c_i", "eta")
 LOG_FLOOR = 1e-6
@@ -163,13 +166,8 @@ def free_energy(state: torch.Tensor, p: VoidParameters, dx: float) -> torch.Tens
     c_v, c_i, eta = state.unbind(1)
     bulk = (eta - 1) ** 2 * solid_free_energy(c_v, c_i, p) + eta**2 * void_free_energy(c_v, c_i)
 
-    def gradient_energy(u: torch.Tensor) -> torch.Tensor:
-        gx = (torch.roll(u, -1, dims=-2) - u) / dx
-        gy = (torch.roll(u, -1, dims=-1) - u) / dx
-        return 0.5 * (gx**2 + gy**2)
-
-    density = (bulk + _p(p.kappa_v, c_v) * gradient_energy(c_v)
-               + _p(p.kappa_i, c_v) * gradient_energy(c_i) + _p(p.kappa_eta, c_v) * gradient_energy(eta))
+    grad = gradient_energy(state, dx).unbind(1)
+    density = (bulk + _p(p.kappa_v, c_v) * grad[0] + _p(p.kappa_i, c_v) * grad[1] + _p(p.kappa_eta, c_v) * grad[2])
     return density.sum(dim=(-2, -1)) * dx**2
 
 
@@ -209,12 +207,7 @@ def mobility_divergence(mobility: torch.Tensor, mu: torch.Tensor, dx: float, con
     """
     if not conservative:
         return mobility * laplacian(mu, dx)
-    out = torch.zeros_like(mu)
-    for axis in range(2):
-        m_face = 0.5 * (mobility + shift(mobility, axis, -1))  # M at i + 1/2
-        flux = m_face * (shift(mu, axis, -1) - mu) / dx
-        out = out + (flux - shift(flux, axis, 1)) / dx
-    return out
+    return flux_divergence(mobility, mu, dx)
 
 
 def recombination(state: torch.Tensor, irradiation: Irradiation) -> torch.Tensor:
@@ -283,56 +276,98 @@ def check_stability(p: VoidParameters, dt: float, dx: float, state: torch.Tensor
         )
 
 
-def step(state: torch.Tensor, p: VoidParameters, dt: float, dx: float, irradiation: Irradiation | None = None,
-         stochastic: bool = False, generator: torch.Generator | None = None, conservative: bool = True,
-         clip: bool = True) -> torch.Tensor:
-    """One forward-Euler step of the model.
+def _add_sources(state: torch.Tensor, du: torch.Tensor, irradiation: Irradiation,
+                 generator: torch.Generator | None) -> torch.Tensor:
+    """``du`` plus collision cascades and thermal noise (the stochastic ground truth)."""
+    p_v, p_i = cascades(state[:, 2], irradiation, generator)
+    noise = torch.randn(state.shape, generator=generator, dtype=state.dtype).to(state.device) * irradiation.noise
+    return du + noise + torch.stack([p_v, p_i, p_v - p_i], dim=1)
+
+
+class VoidStepper(Stepper):
+    """One forward-Euler step of the void model on a periodic 2D grid; state ``(batch, 3, nx, ny)``.
 
     Args:
-        state: ``(batch, 3, nx, ny)`` fields ``c_v, c_i, eta``.
+        grid: periodic 2D :class:`Grid` (isotropic spacing).
+        dt: time step (time units), at most :func:`stability_limit` for concentrations up to 1
+            (checked here; a rollout checks it again against its initial state when ``p`` holds
+            trainable tensors).
         p: model parameters (floats or tensors; differentiable).
-        dt, dx: time step and grid spacing.
         irradiation: source and recombination settings (defaults: :class:`Irradiation`).
         stochastic: add cascades and thermal noise (the ground-truth simulator).
         generator: random generator for the stochastic terms (CPU).
         conservative: ``div(M grad mu)`` (``True``) or the code's ``M lap(mu)``.
         clip: clip the fields to [0, 1] after the step.
+        check: check ``dt`` (``False``: the caller has checked it, e.g. against a known state).
+    """
+
+    channels = 3
+
+    def __init__(self, grid: Grid, dt: float, p: VoidParameters = VoidParameters(),
+                 irradiation: Irradiation | None = None, stochastic: bool = False,
+                 generator: torch.Generator | None = None, conservative: bool = True, clip: bool = True,
+                 check: bool = True) -> None:
+        if grid.dims != 2 or not grid.periodic:
+            raise ValueError(f"the void model needs a periodic 2D grid, got {grid}")
+        self.grid, self.dt, self.p = grid, as_dt(dt), p
+        self.irradiation = irradiation or Irradiation()
+        self.stochastic, self.generator = stochastic, generator
+        self.conservative, self.clip = conservative, clip
+        self.recheck_time_step = any(torch.is_tensor(getattr(p, f.name)) and getattr(p, f.name).requires_grad for f in fields(p))
+        if check:
+            self.check_time_step()
+
+    def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
+        return stability_limit(self.p, self.grid.dx, state)
+
+    def limit_description(self) -> str:
+        return ("D (16/dx^2 + 64 c kappa/(kT dx^4)) and L (2 max(f_s + f_v) + 8 kappa_eta/dx^2) "
+                "of the void phase-field model")
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        du = rates(state, self.p, self.grid.dx, self.irradiation, self.conservative)
+        if self.stochastic:
+            du = _add_sources(state, du, self.irradiation, self.generator)
+        new = state + self.dt * du
+        return new.clamp(0, 1) if self.clip else new
+
+
+def step(state: torch.Tensor, p: VoidParameters, dt: float, dx: float, irradiation: Irradiation | None = None,
+         stochastic: bool = False, generator: torch.Generator | None = None, conservative: bool = True,
+         clip: bool = True) -> torch.Tensor:
+    """One forward-Euler step of the model (no check of ``dt``): :class:`VoidStepper` on ``state``.
+
+    Args:
+        state: ``(batch, 3, nx, ny)`` fields ``c_v, c_i, eta``.
+        p, dt, dx, irradiation, stochastic, generator, conservative, clip: as for :class:`VoidStepper`.
 
     Returns:
         The state after ``dt``, same shape.
     """
-    irradiation = irradiation or Irradiation()
-    du = rates(state, p, dx, irradiation, conservative)
-    if stochastic:
-        p_v, p_i = cascades(state[:, 2], irradiation, generator)
-        noise = torch.randn(state.shape, generator=generator, dtype=state.dtype).to(state.device) * irradiation.noise
-        du = du + noise + torch.stack([p_v, p_i, p_v - p_i], dim=1)
-    new = state + dt * du
-    return new.clamp(0, 1) if clip else new
+    grid = Grid(tuple(state.shape[-2:]), dx)
+    return VoidStepper(grid, dt, p, irradiation, stochastic, generator, conservative, clip, check=False).step(state)
 
 
 def simulate(state0: torch.Tensor, p: VoidParameters, dt: float, dx: float, steps: int, save_every: int = 1,
              irradiation: Irradiation | None = None, stochastic: bool = False,
              generator: torch.Generator | None = None, conservative: bool = True, check: bool = True,
              progress: bool = False) -> torch.Tensor:
-    """Run :func:`step` ``steps`` times from ``state0``; returns ``(batch, frames, 3, nx, ny)``.
+    """Run :class:`VoidStepper` ``steps`` times from ``state0``; returns ``(batch, frames, 3, nx, ny)``.
 
     Frame ``k`` is the state after ``k * save_every`` steps (frame 0 is ``state0``), so there
-    are ``steps // save_every + 1`` frames. ``check`` verifies the input and the time step first.
+    are ``steps // save_every + 1`` frames. ``check`` verifies the input and the time step
+    (against the concentrations of ``state0``) first.
     """
     if check:
         check_state(state0, "state0")
         check_stability(p, dt, dx, state0)
     if steps < 0 or save_every < 1:
         raise ValueError(f"need steps >= 0 and save_every >= 1, got {steps}, {save_every}")
-    from physdl.train import progress as bar
-
-    frames, state = [state0], state0
-    for k in bar(range(1, steps + 1), "phase field", progress):
-        state = step(state, p, dt, dx, irradiation, stochastic, generator, conservative)
-        if k % save_every == 0:
-            frames.append(state)
-    return torch.stack(frames, dim=1)
+    stepper = VoidStepper(Grid(tuple(state0.shape[-2:]), dx), dt, p, irradiation, stochastic, generator,
+                          conservative, check=False)
+    stepper.recheck_time_step = False  # checked above against state0, or deliberately not at all
+    return rollout(stepper, state0, steps, save_every, check_finite=False, progress=progress,
+                   description="phase field")
 
 
 def disc(n: int, center: tuple[float, float], radius: float, width: float = 1.5,
@@ -344,8 +379,8 @@ def disc(n: int, center: tuple[float, float], radius: float, width: float = 1.5,
     if radius <= 0 or width <= 0:
         raise ValueError(f"radius and width must be positive, got {radius}, {width}")
     idx = torch.arange(n, dtype=torch.float64)
-    dxs = torch.remainder(idx - center[0] + n / 2, n) - n / 2
-    dys = torch.remainder(idx - center[1] + n / 2, n) - n / 2
+    dxs = periodic_offset(idx, center[0], n)
+    dys = periodic_offset(idx, center[1], n)
     r = torch.sqrt(dxs[:, None] ** 2 + dys[None, :] ** 2)
     return (0.5 * (1 - torch.tanh((r - radius) / width))).to(dtype)
 
