@@ -163,8 +163,8 @@ def test_crnn_forward_teacher_forcing_and_rollout_agree():
     frames, _ = model.rollout(seq[:, 0], 4)
     assert torch.allclose(free, frames[:, 1:], atol=1e-12)
     forced = model(seq, teacher_frames=5)
-    phi, hidden = model.step(seq[:, 0])
-    phi2, _ = model.step(seq[:, 1], hidden)
+    phi, hidden = model.advance(seq[:, 0])
+    phi2, _ = model.advance(seq[:, 1], hidden)
     assert torch.allclose(forced[:, 1], phi2, atol=1e-12)
     with pytest.raises(ValueError, match="teacher_frames"):
         model(seq, teacher_frames=6)

@@ -133,10 +133,10 @@ def cost_per_interval(net: torch.nn.Module, phi: torch.Tensor, dt_semi: float, t
     dims = phi.dim() - 2
     coarse = downsample(phi, factor, dims)
     with torch.no_grad():
-        _, hidden = net.step(coarse)
+        _, hidden = net.advance(coarse)
         return {
             "explicit": seconds_per_call(lambda: simulate(phi, 2, round(tau / dt_explicit), dt_explicit), repeats),
             "semi-implicit": seconds_per_call(
                 lambda: simulate(phi, 2, round(tau / dt_semi), dt_semi, method="semi-implicit"), repeats),
-            "crnn": seconds_per_call(lambda: net.step(coarse, hidden), repeats),
+            "crnn": seconds_per_call(lambda: net.advance(coarse, hidden), repeats),
         }

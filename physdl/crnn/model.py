@@ -24,7 +24,7 @@ from torch import nn
 
 from physdl.nn.convgru import _CONV, ConvGRU
 from physdl.ops import divergence
-from physdl.train import progress as progress_bar
+from physdl.pde.stepper import Stepper, rollout as run_rollout, saved_steps
 
 Hidden = list[torch.Tensor]
 
@@ -40,10 +40,17 @@ class CRNNArchitecture:
     conservative: bool = True
 
 
-class _CRNN(nn.Module):
-    def __init__(self, arch: CRNNArchitecture, out_channels: int) -> None:
+class _CRNN(nn.Module, Stepper):
+    """Common part of the two heads: a :class:`~physdl.pde.stepper.Stepper` whose carry is the
+    ConvGRU hidden state. ``dt`` is the frame interval ``tau`` of the training data (time
+    units; 0.5 for physdl's data, :class:`physdl.crnn.data.SequenceConfig`). Any grid size."""
+
+    channels = 1
+
+    def __init__(self, arch: CRNNArchitecture, out_channels: int, dt: float = 0.5) -> None:
         super().__init__()
         self.arch = arch
+        self.dt = float(dt)
         conv = _CONV[arch.dims]
         h = arch.hidden_channels
         self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
@@ -58,10 +65,13 @@ class _CRNN(nn.Module):
                 f"expected phi shaped (batch, 1, {self.arch.dims} spatial axes), got {tuple(phi.shape)}"
             )
 
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        self._check(state)
+
     def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def step(self, phi: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
+    def advance(self, phi: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
         """Advance one interval ``tau``: returns ``(phi_next, hidden)``.
 
         ``hidden=None`` starts a sequence; pass the returned ``hidden`` back to continue it.
@@ -69,6 +79,10 @@ class _CRNN(nn.Module):
         self._check(phi)
         hidden = self.recurrent(phi, hidden)
         return self.output(phi, hidden[-1]), hidden
+
+    def step(self, phi: torch.Tensor) -> torch.Tensor:
+        """One interval ``tau`` from a fresh hidden state (use :meth:`advance` to carry it)."""
+        return self.advance(phi, None)[0]
 
     def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None,
                 input_noise: float = 0.0) -> torch.Tensor:
@@ -95,16 +109,9 @@ class _CRNN(nn.Module):
             raise ValueError(f"teacher_frames must be in [1, {sequence.shape[1]}], got {teacher_frames}")
         if frames < 2:
             raise ValueError(f"frames must be at least 2, got {frames}")
-        hidden = None
-        phi = sequence[:, 0]
-        predictions = []
-        for t in range(frames - 1):
-            inp = sequence[:, t] if t < teacher_frames else phi
-            if input_noise:
-                inp = inp + input_noise * torch.randn_like(inp)
-            phi, hidden = self.step(inp, hidden)
-            predictions.append(phi)
-        return torch.stack(predictions, dim=1)
+        noise = (lambda inp: inp + input_noise * torch.randn_like(inp)) if input_noise else None
+        return run_rollout(self, sequence[:, 0], frames - 1, teacher=sequence[:, :teacher_frames],
+                           input_transform=noise, include_initial=False, check_finite=False)
 
     @torch.no_grad()
     def rollout(self, phi0: torch.Tensor, steps: int, save_every: int = 1, hidden: Hidden | None = None,
@@ -126,25 +133,20 @@ class _CRNN(nn.Module):
         self._check(phi0)
         if steps < 0 or save_every < 1:
             raise ValueError(f"steps must be >= 0 and save_every >= 1, got {steps} and {save_every}")
-        phi, kept, times = phi0, [phi0], [0]
-        for i in progress_bar(range(1, steps + 1), "CRNN rollout", enabled=progress):
-            phi, hidden = self.step(phi, hidden)
-            if i % save_every == 0 or i == steps:
-                if not torch.isfinite(phi).all():
-                    raise FloatingPointError(f"the rollout became non-finite at step {i}")
-                kept.append(phi)
-                times.append(i)
-        out = (torch.stack(kept, dim=1), torch.tensor(times))
+        frames, hidden = run_rollout(self, phi0, steps, save_every, carry=hidden, keep_last=True,
+                                     check_every=save_every, progress=progress, description="CRNN rollout",
+                                     return_carry=True)
+        out = (frames, torch.tensor(saved_steps(steps, save_every, keep_last=True)))
         return (*out, hidden) if return_hidden else out
 
 
 class ConservativeCRNN(_CRNN):
     """The paper's CRNN: ``phi_next = phi + div(u - mean(u))`` (mass conserved exactly)."""
 
-    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture()) -> None:
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(), dt: float = 0.5) -> None:
         if not arch.conservative:
             raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
-        super().__init__(arch, arch.dims)
+        super().__init__(arch, arch.dims, dt)
 
     def flux(self, top: torch.Tensor) -> torch.Tensor:
         """The flux field ``u`` (``(batch, dims, *space)``) with its spatial mean removed."""
@@ -158,10 +160,10 @@ class ConservativeCRNN(_CRNN):
 class NonConservativeCRNN(_CRNN):
     """The ablation: ``phi_next = sigmoid(head(h))``, free to change the mean of ``phi``."""
 
-    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(conservative=False)) -> None:
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(conservative=False), dt: float = 0.5) -> None:
         if arch.conservative:
             raise ValueError("NonConservativeCRNN needs arch.conservative=False; use ConservativeCRNN")
-        super().__init__(arch, 1)
+        super().__init__(arch, 1, dt)
 
     def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.head(top))

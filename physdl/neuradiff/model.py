@@ -15,7 +15,9 @@ import torch
 from torch import nn
 
 from physdl.nn.unet import UNet
+from physdl.ops.grid import Grid
 from physdl.pde import voids
+from physdl.pde.stepper import Stepper, rollout
 
 #: The five-point laplacian as the fixed convolution kernel ``K`` of the paper (times 1/dx^2).
 LAPLACE_KERNEL = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
@@ -60,8 +62,14 @@ class LearnableParameters(nn.Module):
             return self().as_dict()
 
 
-class NeuralPhaseField(nn.Module):
+class NeuralPhaseField(nn.Module, Stepper):
     """``steps`` explicit phase-field steps with learnable ``P`` (deterministic, clipped to [0, 1]).
+
+    A :class:`~physdl.pde.stepper.Stepper` on states ``(batch, 3, nx, ny)`` of any size: one
+    :meth:`step` is one step of :class:`physdl.pde.voids.VoidStepper` with the current
+    parameters. Its coefficients are trained, so every rollout checks ``dt`` again against
+    the stability limit of the current parameters and the initial state. The carry of a
+    rollout is the parameter set, evaluated once per rollout.
 
     Every laplacian in the step is a convolution of a field with :data:`LAPLACE_KERNEL` and
     circular padding; physdl evaluates it with shifted copies (:func:`physdl.ops.laplacian`),
@@ -81,29 +89,49 @@ class NeuralPhaseField(nn.Module):
         super().__init__()
         if dt <= 0 or dx <= 0:
             raise ValueError(f"dt and dx must be positive, got dt={dt}, dx={dx}")
-        self.dt, self.dx, self.conservative = dt, dx, conservative
+        self.dt, self.dx, self.conservative = float(dt), float(dx), conservative
         self.irradiation = irradiation or voids.Irradiation()
         self.parameters_p = LearnableParameters(initial, learn)
 
+    channels = 3
+    recheck_time_step = True
+
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        voids.check_state(state, name, bounded=False)
+
+    def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
+        return voids.stability_limit(self.parameters_p(), self.dx, state)
+
+    def limit_description(self) -> str:
+        return "the void model's explicit limit at the current learned parameters"
+
+    def _solver(self, p: voids.VoidParameters, state: torch.Tensor) -> voids.VoidStepper:
+        return voids.VoidStepper(Grid(tuple(state.shape[-2:]), self.dx), self.dt, p, self.irradiation,
+                                 conservative=self.conservative, check=False)
+
+    def init_carry(self, state: torch.Tensor) -> voids.VoidStepper:
+        return self._solver(self.parameters_p(), state)
+
+    def advance(self, state: torch.Tensor, carry: voids.VoidStepper) -> tuple[torch.Tensor, voids.VoidStepper]:
+        return carry.step(state), carry
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        return self.init_carry(state).step(state)
+
     def forward(self, state: torch.Tensor, steps: int) -> torch.Tensor:
-        """Advance ``state`` ``(batch, 3, nx, ny)`` by ``steps`` steps."""
-        voids.check_state(state, bounded=False)
-        p = self.parameters_p()
-        for _ in range(steps):
-            state = voids.step(state, p, self.dt, self.dx, self.irradiation, conservative=self.conservative)
-        return state
+        """Advance ``state`` ``(batch, 3, nx, ny)`` by ``steps`` steps (a rollout keeping the last state).
+
+        Raises ``ValueError`` when the current parameters make ``dt`` unstable for ``state``.
+        """
+        return rollout(self, state, steps, save_every=max(steps, 1), include_initial=steps == 0,
+                       check_finite=False)[:, -1]
 
     def rollout(self, state: torch.Tensor, frames: int, steps_per_frame: int) -> torch.Tensor:
         """``frames`` frames ``steps_per_frame`` steps apart, from ``state``: ``(batch, frames, 3, nx, ny)``.
 
         Raises ``ValueError`` when the current parameters make ``dt`` unstable.
         """
-        voids.check_stability(self.parameters_p(), self.dt, self.dx, state)
-        out = [state]
-        for _ in range(frames - 1):
-            state = self(state, steps_per_frame)
-            out.append(state)
-        return torch.stack(out, dim=1)
+        return rollout(self, state, (frames - 1) * steps_per_frame, steps_per_frame, check_finite=False)
 
 
 class RecognitionNet(nn.Module):
@@ -142,12 +170,16 @@ class TrackingUNet(nn.Module):
         return torch.sigmoid(self.unet(frame))
 
 
-class NextFrameUNet(nn.Module):
+class NextFrameUNet(nn.Module, Stepper):
     """The paper's dynamics baseline: a U-Net that predicts frame ``t + 1`` from frame ``t``.
 
     It predicts the change of grey level (a residual), and :meth:`rollout` feeds its own
-    predictions back to synthesise a whole video.
+    predictions back to synthesise a whole video. As a :class:`~physdl.pde.stepper.Stepper`,
+    ``dt`` is one frame interval (1, in frames).
     """
+
+    channels = 1
+    dt = 1.0
 
     def __init__(self, base: int = 16, levels: int = 4) -> None:
         super().__init__()
@@ -156,10 +188,10 @@ class NextFrameUNet(nn.Module):
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
         return (frame + self.unet(frame)).clamp(0, 1)
 
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        return self(state)
+
     @torch.no_grad()
     def rollout(self, frame: torch.Tensor, frames: int) -> torch.Tensor:
         """``(batch, frames, 1, nx, ny)`` from a first frame ``(batch, 1, nx, ny)``."""
-        out = [frame]
-        for _ in range(frames - 1):
-            out.append(self(out[-1]))
-        return torch.stack(out, dim=1)
+        return rollout(self, frame, frames - 1)

@@ -251,7 +251,7 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
     largest concentration in ``state`` when one is given (the mobility is proportional to
     it), else 1.
     """
-    val = {k: float(torch.as_tensor(v).max()) for k, v in asdict(p).items()}
+    val = {f.name: float(torch.as_tensor(getattr(p, f.name)).detach().max()) for f in fields(p)}
     c_v_max, c_i_max = 1.0, 1.0
     if state is not None:
         c_v_max, c_i_max = float(state[:, 0].max()), float(state[:, 1].max())

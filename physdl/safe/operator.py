@@ -20,8 +20,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from physdl.pde import heat
+from physdl.ops.grid import Grid
 from physdl.ops.symbols import laplacian_symbol
+from physdl.pde import heat
+from physdl.pde.stepper import Stepper, rollout
 
 METHODS = ("spectral", "stencil")
 DIRECTIONS = ("stable", "forward")
@@ -89,13 +91,41 @@ class SafeOperator(nn.Module):
             raise ValueError(f"expected a field shaped (batch, ..., nx, ny), got shape {tuple(field.shape)}")
         alpha = torch.as_tensor(alpha, dtype=field.dtype, device=field.device)
         if self.method == "stencil":
-            a = _alpha_like(alpha, field)
-            for _ in range(self.substeps):
-                field = heat.euler_step(field, a, self.dt_sub, self.dx)
-            return field
+            return self._stencil(field, alpha)
         shape = tuple(field.shape[-2:])
         gain = self.multiplier(_alpha_like(alpha, field[..., 0, 0]), shape, field.dtype, field.device)
         return torch.fft.irfft2(torch.fft.rfft2(field) * gain, s=shape)
+
+
+    def _stencil(self, field: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """``substeps`` forward Euler steps of :class:`physdl.pde.heat.HeatEuler` (a rollout)."""
+        space = tuple(field.shape[-2:])
+        if alpha.dim() > 0:
+            _alpha_like(alpha, field)  # checks the batch size
+            alpha = alpha.reshape(-1, *[1] * (field.dim() - 3)).expand(field.shape[:-2]).reshape(-1)
+        # Frozen operator: any alpha runs, stable or not (the caller decides what to feed it).
+        stepper = heat.HeatEuler(Grid(space, self.dx), self.dt_sub, alpha, check=False)
+        flat = field.reshape(-1, 1, *space)
+        out = rollout(stepper, flat, self.substeps, self.substeps, include_initial=False, check_finite=False)
+        return out[:, -1].reshape(field.shape)
+
+    def stepper(self, alpha: torch.Tensor | float) -> "SafeStepper":
+        """This operator with a fixed ``alpha`` as a :class:`~physdl.pde.stepper.Stepper` (one frame interval)."""
+        return SafeStepper(self, alpha)
+
+
+class SafeStepper(Stepper):
+    """The SAFE operator with a fixed coefficient: one step is one frame interval ``dt_save``.
+
+    ``alpha``: a number or one value per sample (length^2 / time). States are
+    ``(batch, ..., nx, ny)`` of any size (``(batch, 1, nx, ny)`` for a latent frame).
+    """
+
+    def __init__(self, operator: SafeOperator, alpha: torch.Tensor | float) -> None:
+        self.operator, self.alpha, self.dt = operator, alpha, operator.dt_save
+
+    def step(self, state: torch.Tensor) -> torch.Tensor:
+        return self.operator(state, self.alpha)
 
 
 def frame_pairs(latent: torch.Tensor, sign: torch.Tensor, direction: str = "stable") -> tuple[torch.Tensor, torch.Tensor]:
