@@ -19,10 +19,14 @@ _SUBMODULES = (
     "safe", "surrogate", "train", "viz", "viz3d",
 )
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "rollout", *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "rollout":
+        from physdl.pde.stepper import rollout
+
+        return rollout
     if name in _SUBMODULES:
         module = importlib.import_module(f"physdl.{name}")
         globals()[name] = module

@@ -172,3 +172,29 @@ class NonConservativeCRNN(_CRNN):
 def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
     """The conservative or non-conservative network for ``arch``."""
     return ConservativeCRNN(arch) if arch.conservative else NonConservativeCRNN(arch)
+
+
+def _registry_instance(n: int | None = None, dt: float | None = None, dtype: torch.dtype = torch.float64) -> _CRNN:
+    """A small untrained 2D conservative CRNN on an ``n x n`` periodic grid, for the property suite."""
+    from physdl.ops.grid import Grid
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = ConservativeCRNN(CRNNArchitecture(hidden_channels=4, layers=1, dims=2)).to(dtype)
+    net.grid = Grid((n or 8,) * 2, 1.0)
+    return net
+
+
+def _registry_state(net: _CRNN, batch: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    from physdl.pde.registry import smooth_field
+
+    return 0.5 + 0.2 * smooth_field(net.grid, batch, generator, dtype)
+
+
+def _register() -> None:
+    from physdl.pde.registry import register
+
+    register("crnn-conservative", _registry_instance, _registry_state, "the conservative CRNN (untrained, 2D)")
+
+
+_register()

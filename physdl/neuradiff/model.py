@@ -195,3 +195,38 @@ class NextFrameUNet(nn.Module, Stepper):
     def rollout(self, frame: torch.Tensor, frames: int) -> torch.Tensor:
         """``(batch, frames, 1, nx, ny)`` from a first frame ``(batch, 1, nx, ny)``."""
         return rollout(self, frame, frames - 1)
+
+
+def _phase_field_instance(n: int | None = None, dt: float | None = None,
+                          dtype: torch.dtype = torch.float64) -> NeuralPhaseField:
+    """The neural phase-field net at its default parameters, without sinks, on an ``n x n`` grid."""
+    net = NeuralPhaseField(0.01 if dt is None else dt, 1.0,
+                           irradiation=voids.Irradiation(r_bulk=0.0, r_surf=0.0)).to(dtype)
+    net.grid = Grid((n or 16,) * 2, 1.0)
+    return net
+
+
+def _next_frame_instance(n: int | None = None, dt: float | None = None, dtype: torch.dtype = torch.float64) -> NextFrameUNet:
+    """A small untrained next-frame U-Net on an ``n x n`` grid (zero padding: not periodic)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = NextFrameUNet(base=4, levels=2).to(dtype)
+    net.grid = Grid((n or 8,) * 2, 1.0)
+    return net
+
+
+def _frame_state(net: NextFrameUNet, batch: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    from physdl.pde.registry import smooth_field
+
+    return 0.5 + 0.2 * smooth_field(net.grid, batch, generator, dtype)
+
+
+def _register() -> None:
+    from physdl.pde.registry import _void_initial, register
+
+    register("neural-phase-field", _phase_field_instance, _void_initial,
+             "NeuraDiff's neural phase-field net (default parameters, no sinks)")
+    register("next-frame-unet", _next_frame_instance, _frame_state, "NeuraDiff's next-frame U-Net baseline")
+
+
+_register()

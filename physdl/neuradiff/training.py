@@ -23,6 +23,8 @@ import torch
 from physdl import config as _config
 from physdl.metrics import pixel_accuracy
 from physdl.neuradiff.data import VoidScenario, VoidVideo
+from physdl.ops.grid import Grid
+from physdl.pde.stepper import Substepped
 from physdl.neuradiff.model import NeuralPhaseField, NextFrameUNet, RecognitionNet, TrackingUNet
 from physdl.neuradiff.video import known
 from physdl.pde import voids
@@ -338,9 +340,11 @@ def parameter_landscape(state0: torch.Tensor, eta_true: torch.Tensor, base: void
     p = voids.VoidParameters(**{**values, **scanned})
     voids.check_stability(p, dt, dx, state0[None])
     state = state0[None].expand(k * k, -1, -1, -1).clone()
+    # One frame interval per step (a rollout inside), so only one state per scan point is held.
+    frame_step = Substepped(voids.VoidStepper(Grid(tuple(state0.shape[-2:]), dx), dt, p, check=False),
+                            steps_per_frame)
     error = torch.zeros(k * k, dtype=torch.float64)
     for frame in range(1, len(eta_true)):
-        for _ in range(steps_per_frame):
-            state = voids.step(state, p, dt, dx)
+        state = frame_step.step(state)
         error += (state[:, 2] - eta_true[frame]).pow(2).mean(dim=(-2, -1)).double()
     return (error / (len(eta_true) - 1)).reshape(k, k)

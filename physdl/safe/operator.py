@@ -216,3 +216,21 @@ class SpectralPairs:
         gain = self.operator.multiplier(a, self.shape, torch.float64, self.device)
         per_mode = gain.pow(2) * ss - 2 * gain * st + tt
         return (per_mode * self.weight).sum().to(self.dtype) / (ss.shape[0] * self.pairs)
+
+
+def _registry_instance(n: int | None = None, dt: float | None = None, dtype: torch.dtype = torch.float64) -> SafeStepper:
+    """The SAFE operator (spectral, 10 sub-steps) with alpha = -0.5 on an ``n x n`` grid of spacing 1."""
+    op = SafeOperator(0.5 if dt is None else dt, 1.0, substeps=10)
+    stepper = op.stepper(-0.5)
+    stepper.grid = Grid((n or 16,) * 2, 1.0)
+    stepper.channels = 1
+    return stepper
+
+
+def _register() -> None:
+    from physdl.pde.registry import _scalar_initial, register
+
+    register("safe-operator", _registry_instance, _scalar_initial(), "the SAFE operator at a fixed alpha")
+
+
+_register()
