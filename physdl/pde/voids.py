@@ -254,7 +254,7 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
     val = {f.name: float(torch.as_tensor(getattr(p, f.name)).detach().max()) for f in fields(p)}
     c_v_max, c_i_max = 1.0, 1.0
     if state is not None:
-        c_v_max, c_i_max = float(state[:, 0].max()), float(state[:, 1].max())
+        c_v_max, c_i_max = float(state[:, 0].detach().max()), float(state[:, 1].detach().max())
     lam = 8 / dx**2
     ch_v = val["D_v"] * (2 * lam + c_v_max * val["kappa_v"] * lam**2 / val["kT"])
     ch_i = val["D_i"] * (2 * lam + c_i_max * val["kappa_i"] * lam**2 / val["kT"])
