@@ -19,9 +19,16 @@ import torch
 from torch import nn
 
 from physdl.nn import MLP
-from physdl.pde import advection
-from physdl.pde import burgers
+from physdl.ops.grid import Grid
+from physdl.pde import advection, burgers
+from physdl.pde.stepper import rollout
 from physdl.train import History, fit
+
+
+def final_state(solver, u0: torch.Tensor, steps: int) -> torch.Tensor:
+    """The state after ``steps`` solver steps from a vector ``u0 (n,)`` or a batch ``(batch, n)``, same shape."""
+    state = u0.reshape(-1, 1, u0.shape[-1])
+    return rollout(solver, state, steps, save_every=steps, include_initial=False, check_finite=False)[:, -1].reshape(u0.shape)
 
 
 def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, dt: float, dx: float,
@@ -38,7 +45,8 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
                          f"{tuple(d0.shape)}, {tuple(target.shape)}, {tuple(u_init.shape)}")
     if lr <= 0:
         raise ValueError(f"lr must be positive, got {lr}")
-    advection.check_cfl(u_init, dt, dx)
+    grid = Grid(d0.shape[-1], dx, bc)
+    advection.Advection(grid, dt, u_init)  # checks the CFL bound of the first guess
     u = nn.Parameter(u_init.detach().clone())
     holder = nn.Module()
     holder.u = u
@@ -51,7 +59,7 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
     def loss_fn(_: int) -> torch.Tensor:
         with torch.no_grad():
             u.clamp_(-umax, umax)
-        d = advection.simulate(d0, u, dt, dx, steps, bc=bc)[-1]
+        d = final_state(advection.Advection(grid, dt, u), d0, steps)
         return (d - target).pow(2).sum()
 
     history = fit(holder, loss_fn, opt, iterations, progress=progress, desc="fit velocity")
@@ -99,11 +107,13 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
         raise ValueError(f"lr must be positive, got {lr}")
     if u0 is not None and u0.shape != target.shape:
         raise ValueError(f"u0 must have the target's shape {tuple(target.shape)}, got {tuple(u0.shape)}")
-    burgers.check_stability(dt, dx, nu)
+    solver = burgers.solver(burgers.domain(target.shape[-1], bc), dt, nu)
+    if abs(solver.grid.dx - dx) > 1e-12 * dx:
+        raise ValueError(f"dx = {dx} is not the spacing {solver.grid.dx} of {target.shape[-1]} nodes on [-1, 1] ({bc})")
     target = target.detach()
 
     def mse(u: torch.Tensor) -> torch.Tensor:
-        return (burgers.simulate(u, dt, dx, steps, nu, bc)[-1] - target).pow(2).mean()
+        return (final_state(solver, u, steps) - target).pow(2).mean()
 
     loss_fn = torch.compile(mse, dynamic=False) if compile else mse
     u = (torch.zeros_like(target) if u0 is None else u0.detach().clone()).requires_grad_(True)
@@ -170,7 +180,9 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     """
     if targets.dim() != 2 or len(targets) < 1:
         raise ValueError(f"targets must be shaped (count, n), got {tuple(targets.shape)}")
-    burgers.check_stability(dt, dx, nu)
+    solver = burgers.solver(burgers.domain(targets.shape[-1]), dt, nu)
+    if abs(solver.grid.dx - dx) > 1e-12 * dx:
+        raise ValueError(f"dx = {dx} is not the spacing {solver.grid.dx} of {targets.shape[-1]} nodes on [-1, 1]")
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     dtype = next(net.parameters()).dtype
@@ -178,6 +190,6 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     def loss_fn(_: int) -> torch.Tensor:
         idx = torch.randint(len(targets), (batch_size,), generator=gen)
         y = targets[idx].to(dtype)
-        return (burgers.simulate(net(y), dt, dx, steps, nu)[-1] - y).pow(2).mean()
+        return (final_state(solver, net(y), steps) - y).pow(2).mean()
 
     return fit(net, loss_fn, opt, iterations, progress=progress, desc="network through solver")

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from physdl.data import cached, cache_path
-from physdl.pde.cahn_hilliard import METHODS, CahnHilliard, perlin_state, reference, simulate
+from physdl.pde.cahn_hilliard import METHODS, CahnHilliard, SemiImplicitStepper, perlin_state, reference, stepper
+from physdl.pde.stepper import rollout
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,10 @@ def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_t
     if explicit_time > 0:
         return reference(phi0, frames, config.tau, config.model, config.dt, switch_time=explicit_time,
                          dt_late=0.05)[:, -1]
-    return simulate(phi0, frames, round(config.tau / 0.05), 0.05, config.model, method="semi-implicit")[:, -1]
+    late = SemiImplicitStepper(tuple(phi0.shape[2:]), 0.05, config.model)
+    with torch.no_grad():
+        return rollout(late, phi0, (frames - 1) * round(config.tau / 0.05), check_every=round(config.tau / 0.05),
+                       include_initial=False, save_every=(frames - 1) * round(config.tau / 0.05))[:, -1]
 
 
 def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.Tensor]:
@@ -121,7 +125,10 @@ def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.
             burn_frames = max(1, round(config.burn_in / config.tau)) + 1
             explicit_time = min(5.0, config.burn_in) if config.method == "explicit" else 0.0
             start = _burn_in(start, burn_frames, config, explicit_time)
-        chunk = simulate(start, total, config.steps_per_frame, config.dt, config.model, method=config.method)
+        solver = stepper(tuple(start.shape[2:]), config.dt, config.model, config.method)
+        with torch.no_grad():
+            chunk = rollout(solver, start, (total - 1) * config.steps_per_frame, config.steps_per_frame,
+                            check_every=config.steps_per_frame)
         for j, s in enumerate(starts[lo:lo + config.batch]):
             out.append(chunk[j, s:s + config.frames].float())
     return {"phi": torch.stack(out), "start": starts}

@@ -14,7 +14,9 @@ import torch
 
 from physdl import data as _data
 from physdl.neuradiff.video import IntensityModel, tem_video
+from physdl.ops.grid import Grid
 from physdl.pde import voids
+from physdl.pde.stepper import rollout
 
 DATA_VERSION = "voids-1"
 
@@ -92,9 +94,12 @@ class VoidVideo:
 
 def _generate(s: VoidScenario, progress: bool | None) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(s.seed)
-    states = voids.simulate(s.initial_state(), s.parameters, s.dt, s.dx, (s.frames - 1) * s.steps_per_frame,
-                            save_every=s.steps_per_frame, irradiation=s.irradiation, stochastic=True,
-                            generator=generator, progress=progress)[0]
+    state0 = s.initial_state()
+    voids.check_state(state0, "initial state")
+    solver = voids.VoidStepper(Grid((s.n, s.n), s.dx), s.dt, s.parameters, s.irradiation, stochastic=True,
+                               generator=generator)
+    states = rollout(solver, state0, (s.frames - 1) * s.steps_per_frame, s.steps_per_frame,
+                     progress=progress, description="phase field")[0]
     video_uint8, _ = tem_video(states[:, 2], s.intensity, generator)
     return {"states": states, "video": video_uint8}
 

@@ -237,7 +237,7 @@ def rollout(
     checkpoint_every: int | None = None,
     check_finite: bool = True,
     check_every: int | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
     description: str | None = None,
     return_carry: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, Any]:
@@ -263,7 +263,7 @@ def rollout(
         check_finite: raise ``FloatingPointError`` if the state is not finite at the start or
             the end (skipped under ``torch.compile``; each check is one host synchronisation).
         check_every: also check finiteness every this many steps.
-        progress: show a progress bar over the steps.
+        progress: show a progress bar over the steps (``None``: as :func:`physdl.config.progress_enabled`).
         description: the progress bar's label (default: the stepper's class name).
         return_carry: also return the final carry.
 
@@ -305,9 +305,9 @@ def rollout(
 
     frames = [state] if include_initial else []
     counter = range(steps)
-    if progress and not compiling:
+    if progress is not False and not compiling:
         from physdl.train import progress as bar
-        counter = bar(counter, description or type(stepper).__name__, enabled=True)
+        counter = bar(counter, description or type(stepper).__name__, enabled=progress)
     if segmented:
         def segment(start: int, stop: int, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
             kept = []
@@ -323,7 +323,7 @@ def rollout(
             out = checkpoint(segment, k, stop, state, use_reentrant=False)
             state, kept = out[0], out[1:]
             frames.extend(kept)
-            if progress and hasattr(counter, "update"):
+            if hasattr(counter, "update"):
                 counter.update(stop - k)
             k = stop
     else:
@@ -333,7 +333,7 @@ def rollout(
                 frames.append(state)
             if checking and check_every and (k + 1) % check_every == 0:
                 _check_finite(state, f"after step {k + 1}")
-    if progress and hasattr(counter, "close"):
+    if hasattr(counter, "close"):
         counter.close()
     if checking and steps:
         _check_finite(state, f"after step {steps}")

@@ -1,7 +1,8 @@
 """Heat-equation videos for SAFE-PIT-CM: diffusion runs and their time reversals (mobility).
 
 Each run starts from a Voronoi microstructure (:func:`physdl.pde.heat.voronoi_grains`) and is
-integrated with forward Euler (:func:`physdl.pde.heat.simulate`) after the von Neumann check.
+integrated with forward Euler (:class:`physdl.pde.heat.HeatEuler`, checked against the von Neumann
+bound when it is made) by :func:`physdl.rollout`.
 A mobility simulation is a diffusion run played backwards, so it is never integrated in the
 unstable direction. Every simulation is cached in its own file with its metadata.
 
@@ -19,7 +20,9 @@ from dataclasses import asdict, dataclass
 import torch
 
 from physdl.data import cached, is_cached
+from physdl.ops.grid import Grid
 from physdl.pde import heat
+from physdl.pde.stepper import rollout
 from physdl.train import progress
 
 # Bump when the generator changes, so that stale cache files are not reused.
@@ -140,7 +143,8 @@ def _diffusion_runs(cfg: HeatVideoConfig, runs: list[int]) -> dict[int, torch.Te
     for a in alpha.tolist():
         heat.check_stability(a, cfg.dt, cfg.dx)
     u0 = torch.stack([u for _, u in settings])
-    frames = heat.simulate(u0, alpha, cfg.dt, cfg.dx, cfg.steps, cfg.save_every, check=False)
+    solver = heat.HeatEuler(Grid((cfg.n, cfg.n), cfg.dx), cfg.dt, alpha)
+    frames = rollout(solver, u0[:, None], cfg.steps, cfg.save_every)[:, :, 0]  # (runs, time, n, n)
     return {r: frames[i].float() for i, r in enumerate(runs)}
 
 
