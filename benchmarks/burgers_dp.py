@@ -51,9 +51,8 @@ def viscosity(n: int = N) -> float:
 
 
 def cell_centres(n: int = N) -> torch.Tensor:
-    """Cell centres of ``n`` cells on [-1, 1], float64 ``(n,)``."""
-    dx = 2 / n
-    return -1 + dx / 2 + dx * torch.arange(n, dtype=torch.float64)
+    """Cell centres of ``n`` cells on [-1, 1] (the pbdl-book's points), float64 ``(n,)``."""
+    return burgers.domain(n, "periodic").coordinates("cell")[0]
 
 
 def physdl_side(updates: int, compile: bool, n: int = N, warmup: int = 2) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def physdl_side(updates: int, compile: bool, n: int = N, warmup: int = 2) -> dic
     dx, nu = 2 / n, viscosity(n)
     u_init = -torch.sin(math.pi * cell_centres(n)).float()
     with torch.no_grad():
-        target = burgers.simulate(u_init, DT, dx, STEPS_TO_LOSS, nu, bc="periodic")[-1]
+        target = diffphys.final_state(burgers.solver(burgers.domain(n, "periodic"), DT, nu), u_init, STEPS_TO_LOSS)
     fit = diffphys.fit_initial_state(target, STEPS_TO_LOSS, updates, LR, DT, dx, nu, bc="periodic",
                                      compile=compile)
     timed = fit.update_seconds[warmup:] or fit.update_seconds

@@ -13,7 +13,6 @@ from physdl.crnn.training import TrainingConfig, augment, load_weights, shipped_
 from physdl.nn import count_parameters
 from physdl.pde.cahn_hilliard import (
     CahnHilliard,
-    SemiImplicitStepper,
     bulk_derivative,
     bulk_energy,
     chemical_potential,
@@ -22,11 +21,18 @@ from physdl.pde.cahn_hilliard import (
     free_energy,
     perlin_noise,
     perlin_state,
-    simulate,
     stability_limit,
+    stepper,
 )
+from physdl.pde.stepper import rollout
 
 MODEL = CahnHilliard()
+
+
+def simulate(phi0: torch.Tensor, frames: int, steps_per_frame: int, dt: float, method: str = "explicit") -> torch.Tensor:
+    """``frames`` frames ``steps_per_frame`` solver steps apart, ``(batch, frames, 1, *space)``."""
+    solver = stepper(tuple(phi0.shape[2:]), dt, MODEL, method)
+    return rollout(solver, phi0, (frames - 1) * steps_per_frame, steps_per_frame)
 
 
 def _state(shape=(16, 16, 16), seed=0, cells=2, dtype=torch.float64):

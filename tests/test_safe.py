@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from physdl import safe
+from physdl import ops, rollout, safe
 from physdl.pde import heat
-from physdl.safe.videos import DIFFUSION, MOBILITY
 
 SMALL = safe.HeatVideoConfig(n=32, steps=400, save_every=20, grains=(6, 8), runs=2, train_fraction=0.5)
 
@@ -18,7 +17,8 @@ def cache(tmp_path, monkeypatch):
 
 def diffusion_video(alpha: float = -0.4, n: int = 32, frames: int = 11, dtype=torch.float64) -> torch.Tensor:
     u0 = heat.voronoi_grains(n, 0.5, 7, generator=torch.Generator().manual_seed(3), dtype=dtype)
-    return heat.simulate(u0, alpha, 0.005, 0.5, 50 * (frames - 1), 50)
+    stepper = heat.HeatEuler(ops.Grid((n, n), 0.5), 0.005, alpha)
+    return rollout(stepper, u0[None, None], 50 * (frames - 1), 50)[0, :, 0]  # (frames, n, n)
 
 
 # --- the heat equation and its data -------------------------------------------------------
@@ -33,15 +33,19 @@ def test_stability_check_names_the_bound():
     assert heat.von_neumann_limit(0.25, 0.5) == pytest.approx(0.25)
 
 
-def test_simulate_checks_stability_before_running():
-    u0 = torch.zeros(8, 8)
-    with pytest.raises(ValueError, match="unstable time step"):
-        heat.simulate(u0, -1.0, 0.1, 0.5, 10)
-    with pytest.raises(ValueError, match="multiple"):
-        heat.simulate(u0, -0.1, 0.005, 0.5, 10, save_every=3)
+def test_stepper_checks_stability_when_made():
+    grid = ops.Grid((8, 8), 0.5)
+    with pytest.raises(ValueError, match=r"stability limit .*von Neumann"):
+        heat.HeatEuler(grid, 0.1, -1.0)
+    with pytest.raises(ValueError, match="mobility"):
+        heat.HeatEuler(grid, 0.001, 0.3)
+    with pytest.raises(ValueError, match="NaN"):
+        heat.HeatEuler(grid, 0.001, float("nan"))
+    with pytest.raises(ValueError, match="periodic"):
+        heat.HeatEuler(ops.Grid((8, 8), 0.5, "dirichlet"), 0.001, -0.1)
 
 
-def test_euler_step_is_diffusion_for_negative_alpha():
+def test_euler_stepper_is_diffusion_for_negative_alpha():
     u = diffusion_video(frames=2)[0]
     assert torch.allclose(u.mean(), diffusion_video(frames=3)[-1].mean())  # mass conserved
     energy = [f.var().item() for f in diffusion_video(frames=6)]
@@ -246,5 +250,5 @@ def test_batch_helpers_and_new_input_checks(cache):
         safe.alpha_landscape(videos.frames[0], -1, op, torch.tensor([-0.1]))
     with pytest.raises(ValueError, match=r"\(batch, \.\.\., nx, ny\)"):
         op(torch.zeros(8, 8), -0.1)
-    with pytest.raises(ValueError, match=r"\(\.\.\., nx, ny\)"):
-        heat.euler_step(torch.zeros(8), -0.1, 0.005, 0.5)
+    with pytest.raises(ValueError, match=r"\(batch, 1, 8, 8\)"):
+        rollout(heat.HeatEuler(ops.Grid((8, 8), 0.5), 0.005, -0.1), torch.zeros(8), 1)

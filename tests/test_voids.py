@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from physdl.ops import laplacian
+from physdl import rollout
+from physdl.ops import Grid, laplacian
 from physdl.pde import voids as V
 
 
@@ -33,21 +34,25 @@ def _smooth_state(n: int = 32) -> torch.Tensor:
     return torch.stack([0.85 * c_v, c_i, 0.05 + 0.9 * eta])[None]
 
 
+def run(state: torch.Tensor, p: V.VoidParameters, dt: float, steps: int, save_every: int = 1,
+        **kwargs) -> torch.Tensor:
+    """Frames ``(batch, time, 3, nx, ny)`` of the void stepper on a grid of spacing 1."""
+    return rollout(V.VoidStepper(Grid(tuple(state.shape[-2:]), 1.0), dt, p, **kwargs), state, steps, save_every)
+
+
 def test_conserved_fields_keep_their_mass_without_sources():
     p = V.VoidParameters()
     no_sink = V.Irradiation(r_bulk=0.0, r_surf=0.0)
     state = _smooth_state()
     mass0 = state[:, :2].sum(dim=(-2, -1))
-    for _ in range(20):
-        state = V.step(state, p, 0.02, 1.0, no_sink, clip=False)
+    state = run(state, p, 0.02, 20, irradiation=no_sink, clip=False)[:, -1]
     torch.testing.assert_close(state[:, :2].sum(dim=(-2, -1)), mass0, rtol=1e-12, atol=1e-10)
 
 
 def test_recombination_removes_vacancies_and_interstitials_in_pairs():
     state = start = _smooth_state()
     difference0 = (state[:, 0] - state[:, 1]).sum()
-    for _ in range(20):
-        state = V.step(state, V.VoidParameters(), 0.02, 1.0, clip=False)
+    state = run(state, V.VoidParameters(), 0.02, 20, clip=False)[:, -1]
     assert state[:, :2].sum() < start[:, :2].sum()  # recombination is a sink
     torch.testing.assert_close((state[:, 0] - state[:, 1]).sum(), difference0, rtol=1e-12, atol=1e-10)
 
@@ -55,7 +60,7 @@ def test_recombination_removes_vacancies_and_interstitials_in_pairs():
 def test_the_authors_mobility_form_does_not_conserve_mass():
     no_sink = V.Irradiation(r_bulk=0.0, r_surf=0.0)
     state = _smooth_state()
-    code = V.step(state, V.VoidParameters(), 0.02, 1.0, no_sink, conservative=False, clip=False)
+    code = run(state, V.VoidParameters(), 0.02, 1, irradiation=no_sink, conservative=False, clip=False)[:, -1]
     assert abs(float(code[:, 0].sum() - state[:, 0].sum())) > 1e-6
 
 
@@ -82,7 +87,7 @@ def test_stability_check_names_the_bound():
         V.check_stability(p, 1.01 * limit, 1.0)
     state = V.voids_state(16, [(8, 8)], [3])
     with pytest.raises(ValueError, match="stability limit"):
-        V.simulate(state, p, 2 * limit, 1.0, 5)
+        run(state, p, 2 * limit, 5)
     # a faster interface (larger L) lowers the limit
     assert V.stability_limit(V.VoidParameters(L=10.0), 1.0) < limit
 
@@ -90,20 +95,20 @@ def test_stability_check_names_the_bound():
 def test_steps_within_the_limit_stay_bounded_and_finite():
     p = V.VoidParameters()
     cv = V.vacancy_gradient(32, 0.33, 0.09)
-    frames = V.simulate(V.voids_state(32, [(12, 16)], [5], c_v_solid=cv), p, 0.02, 1.0, 200, save_every=50,
-                        stochastic=True, generator=torch.Generator().manual_seed(0))
+    frames = run(V.voids_state(32, [(12, 16)], [5], c_v_solid=cv), p, 0.02, 200, save_every=50,
+                 stochastic=True, generator=torch.Generator().manual_seed(0))
     assert frames.shape == (1, 5, 3, 32, 32)
     assert torch.isfinite(frames).all() and frames.min() >= 0 and frames.max() <= 1
 
 
 def test_bad_states_are_refused():
     p = V.VoidParameters()
-    with pytest.raises(ValueError, match=r"\(batch, 3, nx, ny\)"):
-        V.simulate(torch.zeros(1, 2, 8, 8), p, 0.01, 1.0, 1)
+    with pytest.raises(ValueError, match=r"\(batch, 3, 8, 8\)"):
+        run(torch.zeros(1, 2, 8, 8), p, 0.01, 1)
     bad = V.voids_state(8, [(4, 4)], [2])
     bad[0, 0, 0, 0] = 1.5
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        V.simulate(bad, p, 0.01, 1.0, 1)
+        run(bad, p, 0.01, 1)
     with pytest.raises(ValueError, match="one radius per void"):
         V.voids_state(8, [(4, 4)], [2, 3])
 
@@ -119,8 +124,7 @@ def test_void_geometry_wraps_around_the_periodic_box():
 
 def test_a_void_in_supersaturated_solid_first_grows():
     cv = V.vacancy_gradient(32, 0.33, 0.0)
-    frames = V.simulate(V.voids_state(32, [(16, 16)], [6], c_v_solid=cv), V.VoidParameters(), 0.02, 1.0, 300,
-                        save_every=300)
+    frames = run(V.voids_state(32, [(16, 16)], [6], c_v_solid=cv), V.VoidParameters(), 0.02, 300, save_every=300)
     area = V.void_area(frames[0, :, 2])
     assert area[1] > area[0]
 

@@ -28,7 +28,7 @@ import torch
 
 from physdl.ops.grid import BOUNDARIES, BoundaryLike, Dirichlet, Grid, as_boundary
 from physdl.ops.transport import semi_lagrangian
-from physdl.pde.stepper import Split, Stepper, as_dt, rollout
+from physdl.pde.stepper import Split, Stepper, as_dt
 
 NU = 0.01 / math.pi
 """The viscosity of the lecture's problem, shared by the PINN and differentiable-physics chapters."""
@@ -220,40 +220,3 @@ def solver(grid: Grid, dt: float, nu: float | torch.Tensor = NU) -> Split:
     pbdl-book's splitting, first order in time). The lecture's 128 nodes and 32 steps reach
     Courant numbers of about 2, which the semi-Lagrangian half takes."""
     return Split(ViscousDiffusion(grid, dt, nu), SelfAdvection(grid, dt))
-
-
-# Legacy API: fields ``(..., n)``, trajectories ``(steps + 1, ..., n)``; thin layers over
-# :func:`solver` and :func:`physdl.rollout`.
-
-
-def _legacy_solver(n: int, dt: float, dx: float, nu, bc: str, check: bool) -> Split:
-    if bc not in BOUNDARIES:
-        raise ValueError(f"bc must be one of {BOUNDARIES}, got {bc!r}")
-    if n < 4:
-        raise ValueError(f"need at least 4 nodes, got {n}")
-    if check:
-        check_stability(dt, dx, _largest(nu))
-    g = Grid(n, dx, bc, origin=-1.0)
-    diffusion = ViscousDiffusion.__new__(ViscousDiffusion)  # checked above, or not at all (check=False)
-    diffusion.grid, diffusion.dt, diffusion.nu = g, float(dt), _per_sample(nu)
-    diffusion._odd = bc == "dirichlet"
-    return Split(diffusion, SelfAdvection(g, dt))
-
-
-def step(u: torch.Tensor, dt: float, dx: float, nu: float = NU, bc: str = "dirichlet",
-         check: bool = True) -> torch.Tensor:
-    """One step of :func:`solver` on a field ``(..., n)`` (``check``: the diffusion bound first)."""
-    return _legacy_solver(u.shape[-1], dt, dx, nu, bc, check).step(u.reshape(-1, 1, u.shape[-1])).reshape(u.shape)
-
-
-def simulate(u0: torch.Tensor, dt: float, dx: float, steps: int, nu: float = NU,
-             bc: str = "dirichlet") -> torch.Tensor:
-    """``steps`` solver steps from ``u0`` ``(..., n)``; trajectory ``(steps + 1, ..., n)``.
-
-    Differentiable with respect to ``u0`` (and ``nu`` if a tensor is passed).
-    """
-    if steps < 0:
-        raise ValueError(f"steps must be non-negative, got {steps}")
-    stepper = _legacy_solver(u0.shape[-1], dt, dx, nu, bc, check=True)
-    frames = rollout(stepper, u0.reshape(-1, 1, u0.shape[-1]), steps, check_finite=False)
-    return frames.movedim(1, 0).reshape(steps + 1, *u0.shape)

@@ -244,42 +244,6 @@ def stepper(grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHil
     return SemiImplicitStepper(grid, dt, model, stabilization)
 
 
-def simulate(
-    phi0: torch.Tensor,
-    frames: int,
-    steps_per_frame: int,
-    dt: float,
-    model: CahnHilliard = CahnHilliard(),
-    method: str = "explicit",
-    stabilization: float = 0.0,
-    progress: bool = False,
-) -> torch.Tensor:
-    """Roll the equation forward and keep every ``steps_per_frame``-th state (no gradients).
-
-    A thin layer over :func:`stepper` and :func:`physdl.rollout`.
-
-    Args:
-        phi0: ``(batch, 1, *space)`` initial state.
-        frames: number of frames returned, the first being ``phi0``.
-        steps_per_frame: solver steps between frames (frame spacing ``steps_per_frame * dt``).
-        dt: time step; checked against :func:`stability_limit` for ``method="explicit"``.
-        model: the parameters.
-        method: ``"explicit"`` or ``"semi-implicit"``.
-        stabilization: ``A`` of the semi-implicit stepper.
-        progress: show a progress bar.
-
-    Returns:
-        ``(batch, frames, 1, *space)``, in the dtype of ``phi0``.
-    """
-    _check_field(phi0)
-    if frames < 1 or steps_per_frame < 1:
-        raise ValueError(f"frames and steps_per_frame must be at least 1, got {frames} and {steps_per_frame}")
-    solver = stepper(tuple(phi0.shape[2:]), dt, model, method, stabilization)
-    with torch.no_grad():
-        return rollout(solver, phi0, (frames - 1) * steps_per_frame, steps_per_frame,
-                       check_every=steps_per_frame, progress=progress, description="Cahn-Hilliard")
-
-
 def perlin_noise(
     shape: Sequence[int],
     cells: int | Sequence[int],

@@ -13,7 +13,7 @@ multiplies mode ``k`` by ``1 + dt alpha lambda_k``; it is stable (von Neumann) o
 forwards: a mobility sequence is a diffusion sequence read backwards in time.
 
 Steppers: :class:`HeatEuler` (forward Euler) and :class:`HeatSpectral` (exact in time), on
-fields ``(batch, 1, *space)``. Legacy functions: fields are ``(..., nx, ny)`` (any leading axes); ``dx`` is the grid spacing (length),
+fields ``(batch, 1, *space)``; ``dx`` is the grid spacing (length),
 ``dt`` the time step (time), ``alpha`` a number or a tensor broadcasting against the leading
 axes (length^2 / time).
 """
@@ -28,7 +28,7 @@ from physdl.ops.grid import Grid
 from physdl.ops.stencils import laplacian
 from physdl.ops.symbols import laplacian_symbol
 from physdl.ops.transport import periodic_distance
-from physdl.pde.stepper import Stepper, as_dt, rollout
+from physdl.pde.stepper import Stepper, as_dt
 
 
 def max_eigenvalue(dx: float, dims: int = 2) -> float:
@@ -145,51 +145,6 @@ class HeatSpectral(_HeatStepper):
         lam = self._lam.to(state.device, state.dtype)
         gain = torch.exp(self.dt * self.alpha * lam)
         return torch.fft.irfftn(torch.fft.rfftn(state, dim=dims) * gain, s=self.grid.shape, dim=dims)
-
-
-# Legacy API: fields ``(..., nx, ny)``; thin layers over :class:`HeatEuler` and :func:`physdl.rollout`.
-
-
-def euler_step(u: torch.Tensor, alpha: float | torch.Tensor, dt: float, dx: float) -> torch.Tensor:
-    """One forward Euler step ``u + dt alpha L u`` of the 2D five-point scheme, ``(..., nx, ny)``.
-
-    No stability check (see :func:`check_stability`); differentiable in ``u`` and ``alpha``.
-    """
-    if u.dim() < 2:
-        raise ValueError(f"expected a field shaped (..., nx, ny), got shape {tuple(u.shape)}")
-    lap = laplacian(u.reshape(-1, 1, *u.shape[-2:]), dx).reshape(u.shape)
-    if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
-        alpha = alpha.reshape(*alpha.shape, 1, 1)
-    return u - dt * alpha * lap
-
-
-def simulate(u0: torch.Tensor, alpha: float, dt: float, dx: float, steps: int, save_every: int = 1,
-             check: bool = True) -> torch.Tensor:
-    """Integrate ``du/dt = alpha L u`` with forward Euler and return the saved frames.
-
-    Args:
-        u0: initial field ``(..., nx, ny)``.
-        alpha: transport coefficient, ``<= 0`` (diffusion).
-        dt, dx: time step and grid spacing.
-        steps: number of Euler steps; must be a multiple of ``save_every``.
-        save_every: keep one frame every this many steps.
-        check: verify the von Neumann condition first (raises ``ValueError``).
-
-    Returns:
-        Frames ``(..., steps // save_every + 1, nx, ny)``, the first one ``u0``.
-    """
-    if steps < 0 or save_every < 1 or steps % save_every:
-        raise ValueError(f"steps ({steps}) must be a non-negative multiple of save_every ({save_every})")
-    if u0.dim() < 2:
-        raise ValueError(f"expected a field shaped (..., nx, ny), got shape {tuple(u0.shape)}")
-    if check:
-        check_stability(alpha, dt, dx)
-    lead, space = tuple(u0.shape[:-2]), tuple(u0.shape[-2:])
-    if isinstance(alpha, torch.Tensor) and alpha.dim() > 0:
-        alpha = alpha.expand(lead).reshape(-1)
-    stepper = HeatEuler(Grid(space, dx), dt, alpha, check=False)
-    frames = rollout(stepper, u0.reshape(-1, 1, *space), steps, save_every, check_finite=False)
-    return frames.reshape(*lead, frames.shape[1], *space)
 
 
 def time_reversed(frames: torch.Tensor) -> torch.Tensor:

@@ -159,9 +159,10 @@ def _void_model(n: int | None = None, dt: float | None = None, dtype: torch.dtyp
 
 def _void_initial(stepper: Stepper, batch: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
     g = stepper.grid
-    c_v = 0.25 + 0.08 * smooth_field(g, batch, generator, torch.float64)
-    c_i = 0.1 + 0.04 * smooth_field(g, batch, generator, torch.float64)
-    eta = 0.5 + 0.3 * smooth_field(g, batch, generator, torch.float64)
+    # tanh keeps every field strictly inside (0, 1), the model's range.
+    c_v = 0.25 + 0.08 * torch.tanh(smooth_field(g, batch, generator, torch.float64))
+    c_i = 0.1 + 0.04 * torch.tanh(smooth_field(g, batch, generator, torch.float64))
+    eta = 0.5 + 0.3 * torch.tanh(smooth_field(g, batch, generator, torch.float64))
     return torch.cat([c_v, c_i, eta], dim=1).to(dtype)
 
 

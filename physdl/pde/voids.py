@@ -48,7 +48,7 @@ import torch
 from physdl.ops.grid import Grid
 from physdl.ops.stencils import laplacian
 from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
-from physdl.pde.stepper import Stepper, as_dt, rollout
+from physdl.pde.stepper import Stepper, as_dt
 
 FIELDS = ("c_v", "c_i", "eta")
 LOG_FLOOR = 1e-6
@@ -317,6 +317,10 @@ class VoidStepper(Stepper):
         if check:
             self.check_time_step()
 
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        super().check_state(state, name)
+        check_state(state, name, bounded=self.clip)
+
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
         return stability_limit(self.p, self.grid.dx, state)
 
@@ -330,44 +334,6 @@ class VoidStepper(Stepper):
             du = _add_sources(state, du, self.irradiation, self.generator)
         new = state + self.dt * du
         return new.clamp(0, 1) if self.clip else new
-
-
-def step(state: torch.Tensor, p: VoidParameters, dt: float, dx: float, irradiation: Irradiation | None = None,
-         stochastic: bool = False, generator: torch.Generator | None = None, conservative: bool = True,
-         clip: bool = True) -> torch.Tensor:
-    """One forward-Euler step of the model (no check of ``dt``): :class:`VoidStepper` on ``state``.
-
-    Args:
-        state: ``(batch, 3, nx, ny)`` fields ``c_v, c_i, eta``.
-        p, dt, dx, irradiation, stochastic, generator, conservative, clip: as for :class:`VoidStepper`.
-
-    Returns:
-        The state after ``dt``, same shape.
-    """
-    grid = Grid(tuple(state.shape[-2:]), dx)
-    return VoidStepper(grid, dt, p, irradiation, stochastic, generator, conservative, clip, check=False).step(state)
-
-
-def simulate(state0: torch.Tensor, p: VoidParameters, dt: float, dx: float, steps: int, save_every: int = 1,
-             irradiation: Irradiation | None = None, stochastic: bool = False,
-             generator: torch.Generator | None = None, conservative: bool = True, check: bool = True,
-             progress: bool = False) -> torch.Tensor:
-    """Run :class:`VoidStepper` ``steps`` times from ``state0``; returns ``(batch, frames, 3, nx, ny)``.
-
-    Frame ``k`` is the state after ``k * save_every`` steps (frame 0 is ``state0``), so there
-    are ``steps // save_every + 1`` frames. ``check`` verifies the input and the time step
-    (against the concentrations of ``state0``) first.
-    """
-    if check:
-        check_state(state0, "state0")
-        check_stability(p, dt, dx, state0)
-    if steps < 0 or save_every < 1:
-        raise ValueError(f"need steps >= 0 and save_every >= 1, got {steps}, {save_every}")
-    stepper = VoidStepper(Grid(tuple(state0.shape[-2:]), dx), dt, p, irradiation, stochastic, generator,
-                          conservative, check=False)
-    stepper.recheck_time_step = False  # checked above against state0, or deliberately not at all
-    return rollout(stepper, state0, steps, save_every, check_finite=False, progress=progress,
-                   description="phase field")
 
 
 def disc(n: int, center: tuple[float, float], radius: float, width: float = 1.5,
