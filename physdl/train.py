@@ -90,7 +90,7 @@ def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[int], torch.Tensor],
     optimizer: torch.optim.Optimizer,
-    steps: int,
+    iterations: int,
     *,
     scheduler=None,
     validate: Callable[[], float] | None = None,
@@ -104,13 +104,14 @@ def fit(
     progress: bool | None = None,
     desc: str = "fit",
 ) -> History:
-    """Minimise ``loss_fn(step)`` over ``model``'s parameters for ``steps`` steps.
+    """Minimise ``loss_fn(step)`` over ``model``'s parameters for ``iterations`` optimiser iterations.
 
     Args:
         model: the module whose parameters ``optimizer`` updates (any state to checkpoint).
         loss_fn: returns the scalar training loss for step ``i`` (it draws its own batch).
         optimizer: a torch optimiser; L-BFGS and other closure-based ones are supported.
-        steps: total number of steps (a resumed run continues up to this number).
+        iterations: total number of optimiser iterations (a resumed run continues up to this
+            number); "steps" below are these iterations.
         scheduler: optional learning-rate scheduler, stepped once per step.
         validate: optional function returning a validation metric (lower is better),
             called with the model in eval mode every ``validate_every`` steps and after
@@ -130,8 +131,9 @@ def fit(
         NonFiniteLossError: the loss became NaN or infinite. The model is restored from
             the last checkpoint when there is one; the file is left untouched.
     """
-    if steps < 0:
-        raise ValueError(f"steps must be non-negative, got {steps}")
+    if iterations < 0:
+        raise ValueError(f"iterations must be non-negative, got {iterations}")
+    steps = iterations
     if validate_every < 1 or checkpoint_every < 1:
         raise ValueError("validate_every and checkpoint_every must be at least 1")
     if progress is None:

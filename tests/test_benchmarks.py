@@ -97,3 +97,12 @@ def test_results_files_render(tmp_path):
     path = common.write_result("probe", {"x": 1}, threads=1, directory=tmp_path)
     stored = json.loads(path.read_text())
     assert stored["x"] == 1 and stored["machine"]["threads"] == 1 and (tmp_path / "probe.freeze.txt").exists()
+
+
+def test_rollout_overhead_runs_at_a_tiny_size():
+    from benchmarks import rollout_overhead
+
+    result = rollout_overhead.run(threads=1, repeats=1, compile=False, updates=2, ch_steps=4, ch_grid=8,
+                                  crnn_steps=3, crnn_grid=8)
+    assert len(result["rows"]) == 3
+    assert all(r["hand loop s"] > 0 and r["rollout s"] > 0 for r in result["rows"].values())

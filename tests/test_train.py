@@ -114,5 +114,5 @@ def test_batches_cover_each_epoch():
 def test_bad_arguments():
     model, loss = regression_problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    with pytest.raises(ValueError, match="steps"):
+    with pytest.raises(ValueError, match="iterations"):
         fit(model, loss, opt, -1)
