@@ -41,17 +41,20 @@ CONSERVED = {
 ENERGY = {
     "heat-euler": _dirichlet_energy, "heat-spectral": _dirichlet_energy,
     "cahn-hilliard-explicit": _ch_energy, "cahn-hilliard-semi-implicit": _ch_energy,
+    "allen-cahn": lambda state, stepper: stepper.free_energy(state),
 }
 #: expected order of convergence in time (self-convergence at fixed grid, dt halved twice)
 TEMPORAL_ORDER = {
     "advection-upwind": 1, "burgers-periodic": 1, "burgers-dirichlet": 1, "heat-euler": 1,
-    "cahn-hilliard-explicit": 1, "cahn-hilliard-semi-implicit": 1, "voids": 1,
+    "cahn-hilliard-explicit": 1, "cahn-hilliard-semi-implicit": 1, "voids": 1, "allen-cahn": 1,
 }
-#: expected order in space (grid halved twice; dt scaled with the scheme's limit)
-SPATIAL_ORDER = {"advection-upwind": 1, "heat-euler": 2, "cahn-hilliard-explicit": 2}
+#: expected order in space, and the factor by which dt falls when dx halves (with the scheme's
+#: limit: dx for advection, dx^2 for second-order diffusion, dx^4 for Cahn-Hilliard)
+SPATIAL_ORDER = {"advection-upwind": (1, 2), "heat-euler": (2, 4), "cahn-hilliard-explicit": (2, 16),
+                 "allen-cahn": (2, 4)}
 #: steppers with a stability limit that refuse a dt above it when made
 LIMITED = ("advection-upwind", "advection-forward", "burgers-periodic", "burgers-dirichlet", "heat-euler",
-           "cahn-hilliard-explicit", "voids")
+           "cahn-hilliard-explicit", "voids", "allen-cahn")
 
 PROPERTIES = {
     "shape, dtype and batch independence": ALL,
@@ -160,10 +163,9 @@ def test_temporal_order(name):
 def test_spatial_order(name):
     entry = registry.entry(name)
     n0 = entry.make().grid.shape[0]
-    expected = SPATIAL_ORDER[name]
-    # dt falls with the scheme's limit (dx for advection, dx^2 for heat, dx^4 for Cahn-Hilliard),
-    # so the number of steps to the same final time grows by the same factor per refinement.
-    scale = {"advection-upwind": 2, "heat-euler": 4, "cahn-hilliard-explicit": 16}[name]
+    # dt falls with the scheme's limit, so the number of steps to the same final time grows by the
+    # same factor per refinement.
+    expected, scale = SPATIAL_ORDER[name]
     dt0, steps0 = entry.make().dt, 8
     runs = []
     for level in range(3):

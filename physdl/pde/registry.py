@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.ops.grid import Grid
-from physdl.pde import advection, burgers, cahn_hilliard, heat, voids
+from physdl.pde import advection, allen_cahn, burgers, cahn_hilliard, heat, voids
 from physdl.pde.stepper import Stepper
 
 LEARNED_MODULES = ("physdl.crnn.model", "physdl.neuradiff.model", "physdl.safe.operator")
@@ -166,6 +166,13 @@ def _void_initial(stepper: Stepper, batch: int, generator: torch.Generator, dtyp
     return torch.cat([c_v, c_i, eta], dim=1).to(dtype)
 
 
+def _allen_cahn(n: int | None = None, dt: float | None = None, dtype: torch.dtype = torch.float64) -> Stepper:
+    n = n or 16
+    grid = Grid((n, n), 16.0 / n)
+    limit = allen_cahn.AllenCahn(grid, 1e-12).stability_limit()
+    return allen_cahn.AllenCahn(grid, 0.2 * limit if dt is None else dt)
+
+
 register("advection-upwind", _advection("upwind"), _scalar_initial(), "upwind advection, constant velocity, 1D")
 register("advection-forward", _advection("forward"), _scalar_initial(),
          "the lecture's forward difference (upwind for u < 0), 1D")
@@ -180,3 +187,4 @@ register("cahn-hilliard-explicit", _cahn_hilliard("explicit"), _scalar_initial(0
 register("cahn-hilliard-semi-implicit", _cahn_hilliard("semi-implicit"), _scalar_initial(0.5, 0.1),
          "Cahn-Hilliard, semi-implicit spectral, 2D")
 register("voids", _void_model, _void_initial, "void phase-field model, deterministic, no sinks, 2D")
+register("allen-cahn", _allen_cahn, _scalar_initial(0.0, 0.5), "Allen-Cahn, forward Euler, 2D (the Extending physdl page)")
