@@ -104,3 +104,18 @@ def test_import_is_light():
     """`import physdl` loads no heavy dependency; submodules load on first use."""
     code = "import sys, physdl; assert 'torch' not in sys.modules, 'torch imported'; physdl.ops; assert 'torch' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_version_has_one_source():
+    """The package metadata, the citation file and the changelog's policy agree with physdl.__version__."""
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    import physdl
+
+    root = Path(__file__).resolve().parents[1]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", physdl.__version__)
+    assert importlib.metadata.version("physdl") == physdl.__version__
+    assert f"version: {physdl.__version__}" in (root / "CITATION.cff").read_text()
+    assert 'version = "' not in (root / "pyproject.toml").read_text()
