@@ -4,6 +4,9 @@ Layers (dependencies point one way): ``ops`` (finite differences) -> ``pde`` (so
 ``nn`` (networks) -> methods (``surrogate``, ``pinn``, ...). Services: ``config``, ``data``, ``train``,
 ``metrics``, ``viz``.
 
+Every time-dependent solver and learned model is a :class:`physdl.pde.stepper.Stepper`;
+``physdl.rollout`` (:func:`physdl.pde.stepper.rollout`) is the one time loop.
+
 Submodules load on first use, so ``import physdl`` is instant and does not import torch.
 """
 
