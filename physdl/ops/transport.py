@@ -125,8 +125,11 @@ def flux_divergence(mobility: torch.Tensor, potential: torch.Tensor, dx: object,
     mobility = mobility.expand_as(potential)
     out = torch.zeros_like(potential)
     for a in range(d):
-        flux = face_average(mobility, a, bc) * (shift(potential, a, 1, name, value) - potential) / h[a]
-        out = out + (flux - shift(flux, a, -1, name, value)) / h[a]
+        # Written with the face i - 1/2 (flux into node i from the left), in this order, so that
+        # the forward and the backward pass round exactly as the void model always has.
+        m_face = 0.5 * (mobility + shift(mobility, a, -1, name, value))
+        flux = m_face * (shift(potential, a, -1, name, value) - potential) / h[a]
+        out = out + (flux - shift(flux, a, 1, name, value)) / h[a]
     return out
 
 
