@@ -294,12 +294,6 @@ def rollout(
     if segmented and (carry is not None or teacher is not None or input_transform is not None):
         raise ValueError("checkpoint_every supports carry-free steppers without teacher forcing or input_transform")
 
-    def one(k: int, current: torch.Tensor, c: Any) -> tuple[torch.Tensor, Any]:
-        inp = teacher[:, k] if teacher is not None and k < teacher.shape[1] else current
-        if input_transform is not None:
-            inp = input_transform(inp)
-        return stepper.advance(inp, c)
-
     def keep(k: int) -> bool:
         return k % save_every == 0 or (keep_last and k == steps)
 
@@ -327,9 +321,15 @@ def rollout(
                 counter.update(stop - k)
             k = stop
     else:
+        advance = stepper.advance
+        plain = teacher is None and input_transform is None
         for k in counter:
-            state, carry = one(k, state, carry)
-            if keep(k + 1):
+            if plain:
+                state, carry = advance(state, carry)
+            else:
+                inp = teacher[:, k] if teacher is not None and k < teacher.shape[1] else state
+                state, carry = advance(input_transform(inp) if input_transform is not None else inp, carry)
+            if (k + 1) % save_every == 0 or (keep_last and k + 1 == steps):
                 frames.append(state)
             if checking and check_every and (k + 1) % check_every == 0:
                 _check_finite(state, f"after step {k + 1}")
