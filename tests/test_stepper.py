@@ -80,6 +80,26 @@ def test_flux_divergence_sums_to_zero_and_is_the_laplacian_for_unit_mobility():
     torch.testing.assert_close(ops.flux_divergence(torch.ones_like(mu), mu, 0.5), ops.laplacian(mu, 0.5))
 
 
+def test_transport_operators_name_a_velocity_that_does_not_fit():
+    d = torch.rand(2, 1, 8, dtype=torch.float64)
+    for call in (lambda v: ops.upwind_difference(d, v, 0.1, 0),
+                 lambda v: ops.semi_lagrangian(d, v, 0.01, 0.1),
+                 lambda v: ops.flux_divergence(v, d, 0.1)):
+        with pytest.raises(ValueError, match="does not broadcast"):
+            call(torch.ones(2, 1, 7, dtype=torch.float64))
+
+
+def test_allen_cahn_refuses_bad_coefficients_and_grids():
+    from physdl.pde.allen_cahn import AllenCahn
+
+    grid = ops.Grid((8, 8), 1.0)
+    for bad in (dict(epsilon=-1.0), dict(epsilon=float("nan")), dict(mobility=0.0)):
+        with pytest.raises(ValueError, match="epsilon|mobility"):
+            AllenCahn(grid, 0.01, **bad)
+    with pytest.raises(ValueError, match="periodic"):
+        AllenCahn(ops.Grid((8, 8), 1.0, "dirichlet"), 0.01)
+
+
 def test_periodic_distance_and_offset():
     a = torch.tensor([0.1, 0.9, 0.5], dtype=torch.float64)
     torch.testing.assert_close(ops.periodic_offset(a, 0.0, 1.0), torch.tensor([0.1, -0.1, -0.5], dtype=torch.float64))

@@ -22,6 +22,18 @@ def _bc(bc: BoundaryLike) -> tuple[str, float]:
     return b.name, (b.value if isinstance(b, Dirichlet) else 0.0)
 
 
+def _broadcast_to(x: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
+    """``x`` expanded to ``like``'s shape, or ``ValueError`` naming ``x`` when it does not broadcast."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(x).__name__}")
+    try:
+        if torch.broadcast_shapes(x.shape, like.shape) == like.shape:
+            return x.expand_as(like)
+    except RuntimeError:
+        pass
+    raise ValueError(f"{name} of shape {tuple(x.shape)} does not broadcast to the field's shape {tuple(like.shape)}")
+
+
 def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: int,
                       bc: BoundaryLike = "periodic", scheme: str = "upwind") -> torch.Tensor:
     """One-sided difference quotient of ``d`` along ``axis`` (1 / length times units of d).
@@ -33,6 +45,7 @@ def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: 
     """
     if scheme not in UPWIND_SCHEMES:
         raise ValueError(f"scheme must be one of {UPWIND_SCHEMES}, got {scheme!r}")
+    velocity = _broadcast_to(velocity, d, "velocity")
     name, value = _bc(bc)
     forward = (shift(d, axis, 1, name, value) - d) / dx
     if scheme == "forward":
@@ -72,7 +85,7 @@ def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: floa
         raise ValueError(f"walls must be one of {WALLS}, got {walls!r}")
     name, value = _bc(bc)
     dim = 2 + axis
-    shift_cells = (dt / dx * velocity.expand_as(q)).movedim(dim, -1)
+    shift_cells = (dt / dx * _broadcast_to(velocity, q, "velocity")).movedim(dim, -1)
     q = q.movedim(dim, -1)
     n = q.shape[-1]
     index = torch.arange(n, dtype=q.dtype, device=q.device)
@@ -122,7 +135,7 @@ def flux_divergence(mobility: torch.Tensor, potential: torch.Tensor, dx: object,
     d = spatial_dims(potential)
     h = as_spacing(dx, d)
     name, value = _bc(bc)
-    mobility = mobility.expand_as(potential)
+    mobility = _broadcast_to(mobility, potential, "mobility")
     out = torch.zeros_like(potential)
     for a in range(d):
         # Written with the face i - 1/2 (flux into node i from the left), in this order, so that

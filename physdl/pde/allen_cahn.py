@@ -1,25 +1,25 @@
 """Allen-Cahn, ``dphi/dt = -M (phi^3 - phi - epsilon^2 lap phi)``: the example of "Extending physdl".
 
-The gradient flow of ``F = sum (phi^2 - 1)^2 / 4 + epsilon^2 / 2 |grad phi|^2`` on a periodic
-grid (phases ``phi = -1`` and ``+1``), one forward-Euler step per call. Unlike Cahn-Hilliard
-it does not conserve the mean of ``phi``: interfaces move by curvature.
-"""
+Gradient flow of ``sum (phi^2 - 1)^2 / 4 + epsilon^2 / 2 |grad phi|^2`` (phases +-1), periodic, mean not conserved."""
 
 from __future__ import annotations
 
 import torch
 
-from physdl.ops import Grid, gradient_energy, laplacian
+from physdl.ops import gradient_energy, laplacian
+from physdl.ops.grid import Grid, positive_float
 from physdl.pde.stepper import Stepper, as_dt
 
 
 class AllenCahn(Stepper):
     """Forward Euler on ``(batch, 1, *space)``; ``epsilon``: interface width (length), ``mobility``: M."""
-
     channels = 1
 
     def __init__(self, grid: Grid, dt: float, epsilon: float = 1.0, mobility: float = 1.0) -> None:
-        self.grid, self.dt, self.epsilon, self.mobility = grid, as_dt(dt), float(epsilon), float(mobility)
+        if not grid.periodic:
+            raise ValueError(f"AllenCahn needs a periodic grid, got boundaries {grid.boundary}")
+        self.grid, self.dt = grid, as_dt(dt)
+        self.epsilon, self.mobility = positive_float(epsilon, "epsilon"), positive_float(mobility, "mobility")
         self.check_time_step()
 
     def stability_limit(self, state: torch.Tensor | None = None) -> float:
