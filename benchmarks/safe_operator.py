@@ -35,7 +35,7 @@ except ImportError:  # run as a script from benchmarks/
 
 from physdl import safe
 from physdl.safe import SafeOperator
-from physdl.safe.videos import HeatVideoConfig, simulation
+from physdl.safe.data import HeatVideoConfig, simulation
 
 
 def conv2d_substeps(field: torch.Tensor, alpha: torch.Tensor, dt_sub: float, dx: float, substeps: int) -> torch.Tensor:

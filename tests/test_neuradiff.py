@@ -35,12 +35,12 @@ def test_video_contrast_to_noise_matches_the_intensity_model():
 
 def test_box_blur_averages_the_noise_down():
     noise = torch.randn(60, 48, 48, generator=torch.Generator().manual_seed(1))
-    blurred = nd.video.box_blur(noise, 19, 3)
+    blurred = nd.data.box_blur(noise, 19, 3)
     assert blurred.shape == noise.shape
     interior = blurred[10:-10]
     assert abs(float(interior.std()) * math.sqrt(19 * 9) - 1) < 0.15
     constant = torch.full((5, 8, 8), 0.3)
-    torch.testing.assert_close(nd.video.box_blur(constant, 19, 3), constant)
+    torch.testing.assert_close(nd.data.box_blur(constant, 19, 3), constant)
 
 
 def test_video_refuses_bad_eta():
@@ -217,6 +217,6 @@ def test_metrics_and_helpers_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match="one shape"):
         nd.accuracy_per_frame(torch.zeros(4, 4), torch.zeros(4, 4))
     with pytest.raises(ValueError, match="frames, nx, ny"):
-        nd.video.box_blur(torch.zeros(1, 2, 4, 4), 3, 3)
+        nd.data.box_blur(torch.zeros(1, 2, 4, 4), 3, 3)
     with pytest.raises(ValueError, match="square"):
         V.void_centroid(torch.zeros(4, 6))

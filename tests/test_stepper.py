@@ -255,7 +255,7 @@ EXEMPT = {
     ("physdl/pde/stepper.py", "rollout"): "the time loop itself",
     ("physdl/pde/stepper.py", "segment"): "rollout's checkpointed segments",
     ("physdl/pde/stepper.py", "step"): "Split applies its parts in turn within one step",
-    ("physdl/neuradiff/training.py", "parameter_landscape"):
+    ("physdl/neuradiff/evaluation.py", "parameter_landscape"):
         "steps one frame interval at a time (a Substepped stepper, itself a rollout) to hold one state per scan point",
 }
 

@@ -7,7 +7,7 @@ on the stepper's grid. Smooth states defined on the physical domain let a test r
 (spatial order) or the time step (temporal order) with the same problem.
 
 The solvers of :mod:`physdl.pde` register below; learned steppers register from their own
-modules (:mod:`physdl.crnn.model`, :mod:`physdl.neuradiff.model`, :mod:`physdl.safe.operator`),
+modules (:mod:`physdl.crnn.model`, :mod:`physdl.neuradiff.model`, :mod:`physdl.safe.model`),
 so ``pde`` imports no network. :func:`load_all` imports those modules.
 
 Which properties each stepper must have is not stored here: the property suite
@@ -27,7 +27,7 @@ from physdl.ops.grid import Grid
 from physdl.pde import advection, allen_cahn, burgers, cahn_hilliard, heat, voids
 from physdl.pde.stepper import Stepper
 
-LEARNED_MODULES = ("physdl.crnn.model", "physdl.neuradiff.model", "physdl.safe.operator")
+LEARNED_MODULES = ("physdl.crnn.model", "physdl.neuradiff.model", "physdl.safe.model")
 
 Factory = Callable[..., Stepper]
 Initial = Callable[[Stepper, int, torch.Generator, torch.dtype], torch.Tensor]

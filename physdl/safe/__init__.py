@@ -1,38 +1,48 @@
 """SAFE-PIT-CM (Hovad): recover a transport coefficient from videos through a frozen,
 sub-stepped heat operator inside an autoencoder.
 
-- :mod:`physdl.safe.videos`: the heat-equation data set (diffusion runs and their reversals);
-- :mod:`physdl.safe.operator`: the SAFE operator (sub-stepped stencil or exact spectral form)
-  and the SAFE loss;
-- :mod:`physdl.safe.model`: encoder/decoder and the attention-based estimator;
-- :mod:`physdl.safe.training`: losses, two-phase training, fine-tuning, zero-shot inference.
+- :mod:`physdl.safe.config`: the method's settings;
+- :mod:`physdl.safe.data`: the heat-equation data set (diffusion runs and their reversals);
+- :mod:`physdl.safe.model`: the SAFE operator (sub-stepped stencil or exact spectral form),
+  the SAFE loss, the encoder/decoder and the attention-based estimator;
+- :mod:`physdl.safe.training`: losses, two-phase training, fine-tuning, zero-shot inference;
+- :mod:`physdl.safe.evaluation`: predictions, recovery metrics, landscapes and field reports.
 """
 
-from physdl.safe.model import AlphaEstimator, ResidualField, SafeAutoencoder, SafeOutput
-from physdl.safe.operator import SafeOperator, SpectralPairs, frame_pairs, safe_loss, safe_residual
-from physdl.safe.training import (
-    ChapterConfig,
-    Estimate,
-    chapter_config,
+from physdl.safe.config import ChapterConfig, SafeConfig, chapter_config
+from physdl.safe.data import HeatVideoConfig, Videos, heat_videos, simulation
+from physdl.safe.evaluation import (
     FieldReport,
-    SafeConfig,
     alpha_landscape,
+    field_report,
+    least_squares_alpha,
+    predict,
+    recovery_metrics,
+)
+from physdl.safe.model import (
+    AlphaEstimator,
+    ResidualField,
+    SafeAutoencoder,
+    SafeOperator,
+    SafeOutput,
+    SpectralPairs,
+    frame_pairs,
+    safe_loss,
+    safe_residual,
+)
+from physdl.safe.training import (
+    Estimate,
     bounds_loss,
     build_model,
     estimate_all,
-    field_report,
     fine_tune,
     fine_tune_all,
     fit_estimator,
-    least_squares_alpha,
     losses,
-    predict,
-    recovery_metrics,
     train,
     zero_shot,
     zero_shot_all,
 )
-from physdl.safe.videos import HeatVideoConfig, Videos, heat_videos, simulation
 
 __all__ = [
     "AlphaEstimator", "ResidualField", "SafeAutoencoder", "SafeOutput",

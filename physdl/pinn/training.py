@@ -1,140 +1,22 @@
-"""Physics-informed neural networks (chapter 2).
-
-A PINN represents one solution ``u(x, t)`` of a PDE by a network and trains it on
-
-    L = alpha_0 mean (u(X_i) - y_i)^2 + alpha_1 mean R(X_j)^2,
-
-the lecture's supervised term on known values ``y_i`` plus the squared residual ``R`` of the
-PDE at collocation points ``X_j`` inside the domain, with the derivatives in ``R`` taken by
-automatic differentiation of the network.
-
-A PDE is a plain function of a :class:`Derivatives` object and the PDE's coefficients, so a
-new equation takes a few lines. The heat equation, for example::
-
-    def heat(d: Derivatives, kappa: torch.Tensor) -> torch.Tensor:
-        return d("t") - kappa * d("x", "x")
-
-Points are ``(n, 2)`` tensors of ``(x, t)`` rows; values are ``(n, 1)``.
-
-Instead of fitting the initial and wall values through the supervised term, a
-:class:`HardConstraint` ansatz (:func:`zero_dirichlet` for zero walls) meets them exactly, and
-the loss is the residual alone.
-"""
+"""Training a PINN: derivatives of the network, PDE residuals, the loss and the fit."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from physdl.nn import taylor
+from physdl.pinn.data import COORDINATES
+from physdl.pinn.model import PINN, HardConstraint
 from physdl.train import History, fit
 
-COORDINATES = ("x", "t")
-
 Equation = Callable[..., torch.Tensor]
+
+
 """``equation(d: Derivatives, **coefficients) -> residual (n, 1)``."""
-
-
-# --------------------------------------------------------------------------- domain and points
-
-
-@dataclass(frozen=True)
-class Domain:
-    """The space-time rectangle ``[x0, x1] x [t0, t1]``."""
-
-    x: tuple[float, float] = (-1.0, 1.0)
-    t: tuple[float, float] = (0.0, 1.0)
-
-    def __post_init__(self) -> None:
-        if not (self.x[0] < self.x[1] and self.t[0] < self.t[1]):
-            raise ValueError(f"empty domain x={self.x}, t={self.t}")
-
-    def check(self, points: torch.Tensor, atol: float = 1e-9) -> torch.Tensor:
-        """Return ``points`` after checking their shape ``(n, 2)`` and that they lie inside."""
-        if points.dim() != 2 or points.shape[1] != 2:
-            raise ValueError(f"points must be shaped (n, 2) with columns (x, t), got {tuple(points.shape)}")
-        for k, (lo, hi) in enumerate((self.x, self.t)):
-            c = points[:, k]
-            if torch.any(c < lo - atol) or torch.any(c > hi + atol):
-                name = COORDINATES[k]
-                raise ValueError(f"points outside the domain: {name} must lie in [{lo}, {hi}], "
-                                 f"got values in [{float(c.min()):.4g}, {float(c.max()):.4g}]")
-        return points
-
-
-def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = None,
-                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` points drawn uniformly in the domain, ``(n, 2)``."""
-    if n < 1:
-        raise ValueError(f"n must be positive, got {n}")
-    u = torch.rand(n, 2, generator=generator, dtype=dtype)
-    lo = torch.tensor([domain.x[0], domain.t[0]], dtype=dtype)
-    hi = torch.tensor([domain.x[1], domain.t[1]], dtype=dtype)
-    return lo + (hi - lo) * u
-
-
-def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """All ``(x_i, t_j)`` of a grid, ``(len(t) * len(x), 2)``, time-major (row ``j * nx + i``)."""
-    if x.dim() != 1 or t.dim() != 1:
-        raise ValueError("x and t must be vectors")
-    T, X = torch.meshgrid(t, x, indexing="ij")
-    return torch.stack([X.reshape(-1), T.reshape(-1)], dim=1)
-
-
-def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)``."""
-    if n < 2:
-        raise ValueError(f"need at least 2 initial points, got {n}")
-    x = torch.linspace(*domain.x, n, dtype=dtype)
-    return torch.stack([x, torch.full_like(x, domain.t[0])], dim=1)
-
-
-def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)``."""
-    if n < 2:
-        raise ValueError(f"need at least 2 boundary points per wall, got {n}")
-    t = torch.linspace(*domain.t, n, dtype=dtype)
-    return torch.cat([torch.stack([torch.full_like(t, xw), t], dim=1) for xw in domain.x])
-
-
-class ResampledPoints:
-    """Fresh uniform collocation points at every step, ``step -> (n, 2)``.
-
-    The same step gets the same points, so a closure-based optimiser (L-BFGS), which
-    evaluates the loss several times per step, sees one consistent loss.
-    """
-
-    def __init__(self, n: int, domain: Domain, seed: int = 0, dtype: torch.dtype = torch.float32) -> None:
-        if n < 1:
-            raise ValueError(f"n must be positive, got {n}")
-        self.n, self.domain, self.seed, self.dtype = n, domain, seed, dtype
-        self._step: int | None = None
-        self._points: torch.Tensor | None = None
-
-    def __call__(self, step: int) -> torch.Tensor:
-        if step != self._step:
-            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
-            self._points = uniform_points(self.n, self.domain, gen, self.dtype)
-            self._step = step
-        assert self._points is not None
-        return self._points
-
-
-class FixedPoints:
-    """The same collocation points at every step (the lecture's setup)."""
-
-    def __init__(self, points: torch.Tensor) -> None:
-        self.points = points
-
-    def __call__(self, step: int) -> torch.Tensor:
-        return self.points
-
-
-# --------------------------------------------------------------------------- derivatives and residuals
 
 
 class Derivatives:
@@ -174,111 +56,6 @@ def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
 def heat(d: Derivatives, kappa: torch.Tensor | float) -> torch.Tensor:
     """Residual of the heat equation, ``u_t - kappa u_xx``."""
     return d("t") - kappa * d("x", "x")
-
-
-# --------------------------------------------------------------------------- the model and its loss
-
-
-class PINN(nn.Module):
-    """A network ``(x, t) -> u`` together with the coefficients of its PDE.
-
-    Args:
-        net: maps ``(n, 2)`` points to ``(n, 1)`` values (e.g. :class:`physdl.nn.MLP`).
-        coefficients: the PDE's coefficients by name, e.g. ``{"nu": 0.01 / pi}``.
-        learn: names of coefficients to identify from data (the inverse problem). They are
-            stored as logarithms, so they stay positive; start them from the given value.
-    """
-
-    def __init__(self, net: nn.Module, coefficients: Mapping[str, float], learn: Sequence[str] = ()) -> None:
-        super().__init__()
-        unknown = set(learn) - set(coefficients)
-        if unknown:
-            raise ValueError(f"cannot learn {sorted(unknown)}: not among the coefficients {sorted(coefficients)}")
-        for name in learn:
-            if not coefficients[name] > 0:
-                raise ValueError(f"a learned coefficient must start positive, got {name}={coefficients[name]}")
-        self.net = net
-        self.fixed = {k: float(v) for k, v in coefficients.items() if k not in learn}
-        self.log_coefficients = nn.ParameterDict(
-            {k: nn.Parameter(torch.tensor(float(coefficients[k])).log()) for k in learn})
-
-    def coefficients(self) -> dict[str, torch.Tensor | float]:
-        """The PDE's coefficients, learned ones as (differentiable) tensors."""
-        return {**self.fixed, **{k: v.exp() for k, v in self.log_coefficients.items()}}
-
-    def coefficient_values(self) -> dict[str, float]:
-        """The PDE's coefficients as plain numbers (for logging and reporting)."""
-        return {k: float(v.detach()) if isinstance(v, torch.Tensor) else v for k, v in self.coefficients().items()}
-
-    def forward(self, points: torch.Tensor) -> torch.Tensor:
-        return self.net(points)
-
-
-class HardConstraint(nn.Module):
-    """The ansatz ``u(p) = lift(p) + envelope(p) * net(p)``.
-
-    With a ``lift`` that meets the initial and boundary values and an ``envelope`` that
-    vanishes exactly where they are imposed, every network gives a ``u`` that satisfies them,
-    so training only has to drive the residual down (Lagaris et al. 1998; Lu et al. 2021).
-    :func:`zero_dirichlet` builds the usual one for a 1D problem with zero walls.
-
-    Args:
-        net: the free part, ``(n, 2) -> (n, 1)``.
-        lift, envelope: fixed point-wise functions ``(n, 2) -> (n, 1)`` without parameters.
-
-    With a tanh :class:`physdl.nn.MLP` as ``net``, :meth:`jet` gives the input derivatives in
-    forward mode (the product rule on the three parts), so :func:`residual` keeps its fast path.
-    """
-
-    def __init__(self, net: nn.Module, lift: Callable[[torch.Tensor], torch.Tensor],
-                 envelope: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        super().__init__()
-        self.net, self.lift, self.envelope = net, lift, envelope
-        self._last: tuple | None = None  # (points, keys, lift jet, envelope jet)
-
-    def forward(self, points: torch.Tensor) -> torch.Tensor:
-        return self.lift(points) + self.envelope(points) * self.net(points)
-
-    def jet(self, points: torch.Tensor, keys: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], torch.Tensor]:
-        """``u`` and its input derivatives ``keys`` (as :func:`physdl.nn.taylor.jet`)."""
-        net = taylor.jet(self.net, points, keys)
-        lift, envelope = self._fixed_jets(points, tuple(sorted(k for k in net if k)))
-        return taylor.product_jet(lift, envelope, net)
-
-    @torch.compiler.disable
-    def _fixed_jets(self, points: torch.Tensor, keys: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
-        """Jets of the lift and the envelope; kept for the last points, since they do not train."""
-        cached = self._last
-        if cached is not None and cached[1] == keys and cached[0].shape == points.shape \
-                and cached[0].dtype == points.dtype and cached[0].device == points.device \
-                and torch.equal(cached[0], points):
-            return cached[2], cached[3]
-        lift = taylor.pointwise_jet(self.lift, points, keys)
-        envelope = taylor.pointwise_jet(self.envelope, points, keys)
-        self._last = (points.detach().clone(), keys, lift, envelope)
-        return lift, envelope
-
-
-def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tensor], domain: Domain) -> HardConstraint:
-    """A :class:`HardConstraint` for ``u(x, t0) = initial(x)`` and ``u = 0`` on both walls.
-
-    ``lift = initial(x)`` and ``envelope = s (1 - xi^2)``, with ``s = (t - t0) / (t1 - t0)``
-    and ``xi`` the position scaled to ``[-1, 1]``. ``initial`` maps ``(n,)`` positions to
-    ``(n,)`` values and must vanish on the walls (checked), or the conditions would disagree.
-    """
-    (x0, x1), (t0, t1) = domain.x, domain.t
-    walls = initial(torch.tensor([x0, x1], dtype=torch.float64))
-    if walls.shape != (2,) or walls.abs().max() > 1e-6:
-        raise ValueError(f"the initial condition must be 0 on both walls for zero Dirichlet walls, got {walls.tolist()}")
-
-    def lift(p: torch.Tensor) -> torch.Tensor:
-        return initial(p[:, 0])[:, None]
-
-    def envelope(p: torch.Tensor) -> torch.Tensor:
-        xi = (2 * p[:, :1] - (x0 + x1)) / (x1 - x0)
-        return (p[:, 1:] - t0) / (t1 - t0) * (1 - xi * xi)
-
-    return HardConstraint(net, lift, envelope)
 
 
 @dataclass
@@ -431,29 +208,6 @@ def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_si
     return candidates[size.topk(n).indices.to(candidates.device)]
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, points: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
-    """The model's values at ``points`` ``(n, 2)`` in batches, ``(n, 1)`` on the points' device."""
-    model.eval()
-    dev = next(model.parameters()).device
-    return torch.cat([model(points[i : i + batch_size].to(dev)).to(points.device)
-                      for i in range(0, len(points), batch_size)])
-
-
-def evaluation_seconds(model: nn.Module, points: torch.Tensor, repeats: int = 3) -> float:
-    """Median wall time of :func:`evaluate` on ``points`` (after one warm-up), in seconds."""
-    dev = next(model.parameters()).device
-    points = points.to(dev)
-    times = []
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        evaluate(model, points)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return sorted(times[1:])[repeats // 2]
-
-
 def _adam(params: list[torch.Tensor], lr: float, fused: bool) -> torch.optim.Adam:
     """Adam; with ``fused=True`` the single-kernel update where this torch build has one for
     the parameters' device (CPU since torch 2.4), else the default implementation."""
@@ -528,3 +282,4 @@ def train_pinn(
                  validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
                  restore_best=False)
     return h1, h2
+

@@ -1,34 +1,17 @@
-"""Differentiable physics (chapters 3 and 4): optimise what goes into a solver by its gradient.
-
-Three tasks, all plain gradient-based loops around the solvers of :mod:`physdl.pde`:
-
-- :func:`fit_velocity`: find the velocity ``u(x)`` that advects ``d0`` into a target.
-- :func:`fit_initial_state`: find the Burgers initial state whose simulation matches a
-  target state after some steps (the lecture's experiment).
-- :class:`InitialStateNet` and :func:`train_through_solver`: a network that proposes the
-  initial state for any target of a family, trained through the solver.
-"""
+"""Fitting through a solver: the unrolled losses, their gradient steps and the fits."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from physdl.nn import MLP
+from physdl.diffphys.model import InitialStateNet, final_state
 from physdl.ops.grid import Grid
 from physdl.pde import advection, burgers
-from physdl.pde.stepper import rollout
 from physdl.train import History, fit
-
-
-def final_state(solver, u0: torch.Tensor, steps: int) -> torch.Tensor:
-    """The state after ``steps`` solver steps from a vector ``u0 (n,)`` or a batch ``(batch, n)``, same shape."""
-    state = u0.reshape(-1, 1, u0.shape[-1])
-    return rollout(solver, state, steps, save_every=steps, include_initial=False, check_finite=False)[:, -1].reshape(u0.shape)
 
 
 def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, dt: float, dx: float,
@@ -137,38 +120,6 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
     return result
 
 
-def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
-                modes: int = 3) -> torch.Tensor:
-    """Random initial states ``sum_k a_k sin(k pi x)`` with ``a_k ~ U(-1, 1) / k``, ``(count, n)``.
-
-    Each vanishes on the walls ``x = +-1``, like the course's ``-sin(pi x)``.
-    """
-    if count < 1 or modes < 1 or x.dim() != 1:
-        raise ValueError(f"need count >= 1, modes >= 1 and a vector x, got {count}, {modes}, {tuple(x.shape)}")
-    k = torch.arange(1, modes + 1, dtype=x.dtype)
-    a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
-    return a @ torch.sin(math.pi * k[:, None] * x[None, :])
-
-
-class InitialStateNet(nn.Module):
-    """Maps a target state ``(batch, n)`` to a proposed initial state ``(batch, n)``.
-
-    A dense network (:class:`physdl.nn.MLP`) with a residual connection from its input: it
-    starts from "the initial state looks like the target" and learns the correction. The end
-    values are set to zero so that the proposal satisfies the walls.
-    """
-
-    def __init__(self, n: int, hidden: tuple[int, ...] = (128, 128)) -> None:
-        super().__init__()
-        self.mlp = MLP(n, n, hidden, activation="tanh")
-
-    def forward(self, target: torch.Tensor) -> torch.Tensor:
-        if target.dim() != 2 or target.shape[1] != self.mlp.in_features:
-            raise ValueError(f"expected targets (batch, {self.mlp.in_features}), got {tuple(target.shape)}")
-        u = target + self.mlp(target)
-        return torch.cat([torch.zeros_like(u[:, :1]), u[:, 1:-1], torch.zeros_like(u[:, :1])], dim=1)
-
-
 def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int, dt: float, dx: float,
                          iterations: int, lr: float = 1e-3, batch_size: int = 32, nu: float = burgers.NU,
                          seed: int = 0, progress: bool | None = None) -> History:
@@ -193,3 +144,4 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
         return (final_state(solver, net(y), steps) - y).pow(2).mean()
 
     return fit(net, loss_fn, opt, iterations, progress=progress, desc="network through solver")
+
