@@ -37,6 +37,7 @@ from physdl.crnn.data import SequenceConfig, downsample, initial_states
 from physdl.crnn.training import load_weights, shipped_weights
 from physdl.pde import cahn_hilliard as ch
 from physdl.pde.stepper import Substepped, rollout
+from physdl.timing import median_seconds
 
 TAU = 0.5
 DT_EXPLICIT = 1.25e-3
@@ -87,8 +88,8 @@ def per_time_2d(grid: int, dt_semi: float, repeats: int) -> dict[str, float]:
     phi = coarsening_state(grid, 2, 1, seed=5, start_time=1.0)
     explicit_step = Substepped(ch.ExplicitStepper(tuple(phi.shape[2:]), DT_EXPLICIT), round(TAU / DT_EXPLICIT))
     semi_step = Substepped(ch.SemiImplicitStepper(tuple(phi.shape[2:]), dt_semi), round(TAU / dt_semi))
-    explicit = ev.seconds_per_call(lambda: explicit_step(phi), repeats)
-    semi = ev.seconds_per_call(lambda: semi_step(phi), repeats)
+    explicit = median_seconds(lambda: explicit_step(phi), repeats)
+    semi = median_seconds(lambda: semi_step(phi), repeats)
     return {"explicit": explicit / TAU, "semi-implicit": semi / TAU}
 
 

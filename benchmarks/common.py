@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from physdl.timing import time_calls
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -60,18 +62,10 @@ def set_threads(threads: int) -> int:
 def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 1) -> tuple[float, list[float]]:
     """Median wall time of ``fn()`` over ``repeat`` calls after ``warmup`` untimed ones.
 
-    Returns ``(median, all timed values)`` in seconds.
+    Returns ``(median, all timed values)`` in seconds; measured by :func:`physdl.timing.time_calls`.
     """
-    if repeat < 1 or warmup < 0:
-        raise ValueError(f"need repeat >= 1 and warmup >= 0, got {repeat}, {warmup}")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+    timing = time_calls(fn, repeat, warmup)
+    return timing.median, list(timing.times)
 
 
 def spread(values: list[float]) -> dict[str, float]:

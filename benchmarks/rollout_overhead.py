@@ -31,7 +31,8 @@ except ImportError:  # run as a script from benchmarks/
     import common  # type: ignore[no-redef]
 
 from physdl.crnn.training import load_weights, shipped_weights
-from physdl.pde import burgers, cahn_hilliard as ch
+from physdl.pde import burgers
+from physdl.pde import cahn_hilliard as ch
 from physdl.pde.stepper import Stepper, rollout
 
 

@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from physdl.config import progress_enabled
-from physdl.data import atomic_save
+from physdl.io import atomic_save
 
 
 class NonFiniteLossError(RuntimeError):
@@ -79,11 +79,6 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer=N
     if scheduler is not None and ckpt.get("scheduler") is not None:
         scheduler.load_state_dict(ckpt["scheduler"])
     return ckpt
-
-
-def progress(items, desc: str, enabled: bool | None = None):
-    """Iterate over ``items`` with a tqdm bar (shown when :func:`physdl.config.progress_enabled`)."""
-    return tqdm(items, desc=desc, disable=not (progress_enabled() if enabled is None else enabled))
 
 
 def fit(
@@ -237,3 +232,15 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None) -
         order = torch.randperm(n, generator=generator)
         for i in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
             yield order[i : i + batch_size]
+
+
+def __getattr__(name: str):
+    """``physdl.train.progress``: deprecated; the progress bar lives in :mod:`physdl.progress`."""
+    if name == "progress":
+        import warnings
+
+        from physdl.progress import progress
+
+        warnings.warn("physdl.train.progress moved to physdl.progress.progress", DeprecationWarning, stacklevel=2)
+        return progress
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

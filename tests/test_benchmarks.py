@@ -15,7 +15,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import burgers_dp, burgers_pinn, cahn_hilliard, chapters, common, safe_operator, summary  # noqa: E402
+from benchmarks import (  # noqa: E402
+    burgers_dp,
+    burgers_pinn,
+    cahn_hilliard,
+    chapters,
+    common,
+    safe_operator,
+    summary,
+)
 
 
 def test_burgers_dp_physdl_side_reduces_the_loss():

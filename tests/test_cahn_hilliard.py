@@ -7,16 +7,33 @@ import math
 import pytest
 import torch
 
-from physdl.crnn import ConservativeCRNN, CRNNArchitecture, NonConservativeCRNN, SequenceConfig, downsample
-from physdl.crnn.evaluation import interface_displacement, mean_drift, power_law_exponent, rmse_per_frame
-from physdl.crnn.training import TrainingConfig, augment, load_weights, shipped_weights, teacher_frames
+from physdl.crnn import (
+    ConservativeCRNN,
+    CRNNArchitecture,
+    NonConservativeCRNN,
+    SequenceConfig,
+    downsample,
+)
+from physdl.crnn.evaluation import (
+    interface_displacement,
+    mean_drift,
+    power_law_exponent,
+    rmse_per_frame,
+)
+from physdl.crnn.training import (
+    TrainingConfig,
+    augment,
+    load_weights,
+    shipped_weights,
+    teacher_frames,
+)
 from physdl.nn import count_parameters
 from physdl.pde.cahn_hilliard import (
     CahnHilliard,
     bulk_derivative,
     bulk_energy,
-    chemical_potential,
     check_stability,
+    chemical_potential,
     explicit_step,
     free_energy,
     perlin_noise,

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 import physdl.neuradiff as nd
-from physdl.nn.unet import UNet
 from physdl import rollout
+from physdl.nn.unet import UNet
 from physdl.ops import Grid, laplacian
 from physdl.pde import voids as V
 
@@ -108,8 +108,8 @@ def test_loader_reads_frames_in_natural_order(tmp_path):
 
 
 def test_loader_reads_16_bit_tiff(tmp_path):
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     data = np.full((6, 6), 65535 // 2, dtype=np.uint16)
     Image.fromarray(data).save(tmp_path / "one.tif")

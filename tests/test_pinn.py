@@ -91,7 +91,7 @@ def test_learned_coefficient_is_positive_and_trainable():
     assert float(coef["nu"].detach()) == pytest.approx(0.1)
     assert coef["nu"].requires_grad
     assert model.coefficient_values()["nu"] == pytest.approx(0.1)
-    assert "log_coefficients.nu" in dict(model.named_parameters())
+    assert "log_coefficients.log_values.nu" in dict(model.named_parameters())
 
 
 def test_adam_then_lbfgs_solves_a_heat_problem():
@@ -237,8 +237,8 @@ def test_fused_adam_matches_default_adam() -> None:
     torch.manual_seed(0)
     a = torch.nn.Parameter(torch.randn(5, 3))
     b = torch.nn.Parameter(a.detach().clone())
-    fused = P._adam([a], 1e-2, fused=True)
-    plain = P._adam([b], 1e-2, fused=False)
+    fused = P.training._adam([a], 1e-2, fused=True)
+    plain = P.training._adam([b], 1e-2, fused=False)
     assert fused.defaults.get("fused") and not plain.defaults.get("fused")
     for _ in range(20):
         for p, opt in ((a, fused), (b, plain)):

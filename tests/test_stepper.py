@@ -12,7 +12,8 @@ import torch
 
 import physdl
 from physdl import ops
-from physdl.pde import burgers, cahn_hilliard as ch, heat
+from physdl.pde import burgers, heat
+from physdl.pde import cahn_hilliard as ch
 from physdl.pde.advection import Advection, SemiLagrangianAdvection
 from physdl.pde.stepper import Substepped, Switched, rollout, saved_steps
 

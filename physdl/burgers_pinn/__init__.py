@@ -28,4 +28,4 @@ from physdl.burgers_pinn.training import (
     lecture_problem,
 )
 
-__all__ = ['DOMAIN', 'BurgersPINNConfig', 'chapter_config', 'lecture_problem', 'forward_problem', 'inverse_problem', 'noisy_samples', 'lbfgs_points', 'predicted_field', 'grid_error']
+__all__ = ['network', 'DOMAIN', 'BurgersPINNConfig', 'chapter_config', 'lecture_problem', 'forward_problem', 'inverse_problem', 'noisy_samples', 'lbfgs_points', 'predicted_field', 'grid_error']

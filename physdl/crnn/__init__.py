@@ -4,7 +4,12 @@ non-conservative networks (:mod:`.model`), the training recipe (:mod:`.training`
 the evaluation measures (:mod:`.evaluation`)."""
 
 from physdl.crnn.data import SequenceConfig, downsample, generate, sequences
-from physdl.crnn.model import ConservativeCRNN, CRNNArchitecture, NonConservativeCRNN, build
+from physdl.crnn.model import (
+    ConservativeCRNN,
+    CRNNArchitecture,
+    NonConservativeCRNN,
+    build,
+)
 
 __all__ = [
     "CRNNArchitecture",

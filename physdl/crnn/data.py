@@ -18,9 +18,17 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from physdl.data import cached, cache_path
-from physdl.pde.cahn_hilliard import METHODS, CahnHilliard, SemiImplicitStepper, perlin_state, reference, stepper
+from physdl.data import cache_path, cached
+from physdl.pde.cahn_hilliard import (
+    METHODS,
+    CahnHilliard,
+    SemiImplicitStepper,
+    perlin_state,
+    reference,
+    stepper,
+)
 from physdl.pde.stepper import rollout
+from physdl.progress import progress as progress_bar
 
 
 @dataclass(frozen=True)
@@ -112,14 +120,12 @@ def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_t
 def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.Tensor]:
     """Integrate the sequences (no cache). Returns ``{"phi": (sequences, frames, 1, *space)}``
     in float32 and ``{"start": (sequences,)}``, the index of each sequence's first frame."""
-    from physdl.train import progress as bar
-
     g = torch.Generator().manual_seed(config.seed)
     starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g)
     phi0 = initial_states(config, config.sequences, g).to(torch.float64 if config.double else torch.float32)
     total = config.max_start + config.frames
     out = []
-    for lo in bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
+    for lo in progress_bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
         start = phi0[lo:lo + config.batch]
         if config.burn_in > 0:
             burn_frames = max(1, round(config.burn_in / config.tau)) + 1

@@ -4,7 +4,6 @@
   between the predicted and the true interface (grid units, Eq. 4 of Lanzoni et al.).
 - :func:`rmse_per_frame`, :func:`mean_drift`: per-frame error and change of the mean of phi.
 - :func:`power_law_exponent`: least-squares slope of ``log F`` against ``log t``.
-- :func:`seconds_per_call`: the median wall time of a call after a warm-up.
 
 Sequences are ``(batch, time, 1, *space)``.
 """
@@ -12,15 +11,14 @@ Sequences are ``(batch, time, 1, *space)``.
 from __future__ import annotations
 
 import math
-import statistics
-import time
+import warnings
 from collections.abc import Callable, Sequence
 
 import torch
 
-from physdl.pde.stepper import rollout
-
 from physdl.metrics import rmse
+from physdl.pde.stepper import rollout
+from physdl.timing import median_seconds
 
 
 def _check_pair(pred: torch.Tensor, true: torch.Tensor) -> None:
@@ -74,20 +72,10 @@ def power_law_exponent(t: torch.Tensor, f: torch.Tensor, t_min: float, t_max: fl
 
 
 def seconds_per_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` calls (CUDA-synchronised)."""
-    if repeats < 1:
-        raise ValueError("repeats must be at least 1")
-    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0)."""
+    warnings.warn("crnn.evaluation.seconds_per_call is deprecated; use physdl.timing.median_seconds",
+                  DeprecationWarning, stacklevel=2)
+    return median_seconds(fn, repeats, warmup)
 
 
 def matched_time_step(phi0: torch.Tensor, truth: torch.Tensor, target: float, candidates: Sequence[float],
@@ -143,7 +131,7 @@ def cost_per_interval(net: torch.nn.Module, phi: torch.Tensor, dt_semi: float, t
     with torch.no_grad():
         _, hidden = net.advance(coarse)
         return {
-            "explicit": seconds_per_call(lambda: explicit(phi), repeats),
-            "semi-implicit": seconds_per_call(lambda: semi(phi), repeats),
-            "crnn": seconds_per_call(lambda: net.advance(coarse, hidden), repeats),
+            "explicit": median_seconds(lambda: explicit(phi), repeats),
+            "semi-implicit": median_seconds(lambda: semi(phi), repeats),
+            "crnn": median_seconds(lambda: net.advance(coarse, hidden), repeats),
         }

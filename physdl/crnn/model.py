@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from physdl.nn.convgru import _CONV, ConvGRU
+from physdl.nn.conv import convolution
+from physdl.nn.convgru import ConvGRU
 from physdl.ops import divergence
-from physdl.pde.stepper import Stepper, rollout as run_rollout, saved_steps
+from physdl.pde.stepper import Stepper, saved_steps
+from physdl.pde.stepper import rollout as run_rollout
 
 Hidden = list[torch.Tensor]
 
@@ -51,7 +53,7 @@ class _CRNN(nn.Module, Stepper):
         super().__init__()
         self.arch = arch
         self.dt = float(dt)
-        conv = _CONV[arch.dims]
+        conv = convolution(arch.dims)
         h = arch.hidden_channels
         self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
         self.head = nn.Sequential(

@@ -29,10 +29,11 @@ from pathlib import Path
 
 import torch
 
-from physdl.config import describe, device as pick_device, seed_everything
+from physdl.config import describe, seed_everything
+from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
 from physdl.crnn.model import CRNNArchitecture, build
-from physdl.data import atomic_save
+from physdl.io import atomic_save
 from physdl.train import fit
 
 

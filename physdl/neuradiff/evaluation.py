@@ -14,6 +14,7 @@ from physdl.neuradiff.model import (
     TrackingUNet,
 )
 from physdl.neuradiff.training import NeuraDiffResult
+from physdl.nn.inference import batched
 from physdl.ops.grid import Grid
 from physdl.pde import voids
 from physdl.pde.stepper import Substepped
@@ -22,21 +23,16 @@ from physdl.pde.stepper import Substepped
 @torch.no_grad()
 def recognise(net: RecognitionNet, frames: torch.Tensor, batch: int = 16) -> torch.Tensor:
     """Fields ``(frames, 3, nx, ny)`` for every frame (frame ``k`` uses embedding ``k``)."""
-    net.eval()
-    device = next(net.parameters()).device
-    out = []
-    for start in range(0, len(frames), batch):
-        chunk = frames[start:start + batch].to(device)
-        out.append(net(chunk, torch.arange(start, start + len(chunk), device=device)).cpu())
-    return torch.cat(out)
+    def with_embedding(model: RecognitionNet, chunk: torch.Tensor, start: int) -> torch.Tensor:
+        return model(chunk, torch.arange(start, start + len(chunk), device=chunk.device))
+
+    return batched(net, frames, batch, call=with_embedding)
 
 
 @torch.no_grad()
 def track(net: TrackingUNet, frames: torch.Tensor, batch: int = 16) -> torch.Tensor:
     """``eta`` ``(frames, nx, ny)`` predicted by the supervised baseline."""
-    net.eval()
-    device = next(net.parameters()).device
-    return torch.cat([net(frames[i:i + batch].to(device)).cpu()[:, 0] for i in range(0, len(frames), batch)])
+    return batched(net, frames, batch)[:, 0]
 
 
 def held_out(labels: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from physdl.nn.positive import PositiveParameters
 from physdl.nn.unet import UNet
 from physdl.ops.grid import Grid
 from physdl.pde import voids
@@ -23,7 +24,7 @@ from physdl.pde.stepper import Stepper, rollout
 LAPLACE_KERNEL = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 
-class LearnableParameters(nn.Module):
+class LearnableParameters(PositiveParameters):
     """The parameter set ``P`` as trainable logarithms; calling it returns :class:`VoidParameters`.
 
     Args:
@@ -32,29 +33,15 @@ class LearnableParameters(nn.Module):
     """
 
     def __init__(self, initial: voids.VoidParameters | None = None, learn: tuple[str, ...] | None = None) -> None:
-        super().__init__()
         initial = initial or voids.VoidParameters()
         names = voids.VoidParameters.names()
-        learn = names if learn is None else tuple(learn)
-        unknown = set(learn) - set(names)
+        unknown = set(learn or ()) - set(names)
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)}; choose from {names}")
-        self.names = names
-        self.log_values = nn.ParameterDict()
-        self.fixed = {}
-        for name in names:
-            log_value = torch.tensor(float(getattr(initial, name))).log()
-            if name in learn:
-                self.log_values[name] = nn.Parameter(log_value)
-            else:
-                self.register_buffer(f"log_{name}", log_value)
+        super().__init__({name: getattr(initial, name) for name in names}, learn)
 
     def forward(self) -> voids.VoidParameters:
-        values = {}
-        for name in self.names:
-            log_value = self.log_values[name] if name in self.log_values else getattr(self, f"log_{name}")
-            values[name] = log_value.exp()
-        return voids.VoidParameters(**values)
+        return voids.VoidParameters(**super().forward())
 
     def as_dict(self) -> dict[str, float]:
         """Current values as floats."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+from physdl.nn.conv import CONVOLUTIONS, convolution
 
 
 def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str) -> nn.Sequential:
-    conv = _CONV[dims]
+    conv = convolution(dims)
     return nn.Sequential(
         conv(cin, cout, kernel, padding=kernel // 2, padding_mode=padding_mode),
         nn.Tanh(),
@@ -43,7 +43,7 @@ class ConvGRUCell(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3, dims: int = 3,
                  padding_mode: str = "circular") -> None:
         super().__init__()
-        if dims not in _CONV:
+        if dims not in CONVOLUTIONS:
             raise ValueError(f"dims must be 1, 2 or 3, got {dims}")
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")

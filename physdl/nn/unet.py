@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-_CONV = {2: nn.Conv2d, 3: nn.Conv3d}
+from physdl.nn.conv import convolution
+
 _POOL = {2: nn.AvgPool2d, 3: nn.AvgPool3d}
 _NORMS = ("batch", "group", None)
 
@@ -22,7 +23,7 @@ class ConvBlock(nn.Sequential):
     """Two ``3^d`` convolutions, each followed by a normalisation and GELU."""
 
     def __init__(self, cin: int, cout: int, dims: int, padding_mode: str, norm: str | None) -> None:
-        conv = _CONV[dims]
+        conv = convolution(dims)
         super().__init__(
             conv(cin, cout, 3, padding=1, padding_mode=padding_mode),
             _norm(norm, cout, dims),
@@ -67,7 +68,7 @@ class UNet(nn.Module):
         condition_channels: int = 0,
     ) -> None:
         super().__init__()
-        if dims not in _CONV:
+        if dims not in _POOL:
             raise ValueError(f"dims must be 2 or 3, got {dims}")
         if levels < 1 or base < 1:
             raise ValueError(f"levels and base must be positive, got levels={levels}, base={base}")
@@ -85,9 +86,9 @@ class UNet(nn.Module):
             ConvBlock(widths[i + 1] + widths[i], widths[i], dims, padding_mode, norm)
             for i in reversed(range(levels - 1))
         )
-        self.head = _CONV[dims](widths[0], out_channels, 1)
+        self.head = convolution(dims)(widths[0], out_channels, 1)
         self.condition_channels = condition_channels
-        self.fuse = (_CONV[dims](widths[-1] + condition_channels, widths[-1], 1)
+        self.fuse = (convolution(dims)(widths[-1] + condition_channels, widths[-1], 1)
                      if condition_channels > 0 else None)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:

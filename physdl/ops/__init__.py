@@ -19,6 +19,12 @@ from physdl.ops.stencils import (
     gradient,
     laplacian,
 )
+from physdl.ops.symbols import (
+    dirichlet_laplacian_eigenvalues,
+    gradient_symbol,
+    laplacian_symbol,
+    wavenumbers,
+)
 from physdl.ops.transport import (
     face_average,
     flux_divergence,
@@ -27,12 +33,6 @@ from physdl.ops.transport import (
     periodic_offset,
     semi_lagrangian,
     upwind_difference,
-)
-from physdl.ops.symbols import (
-    dirichlet_laplacian_eigenvalues,
-    gradient_symbol,
-    laplacian_symbol,
-    wavenumbers,
 )
 
 __all__ = [

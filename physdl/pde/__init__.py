@@ -5,6 +5,13 @@ Every time-dependent solver is a :class:`Stepper` made from a :class:`~physdl.op
 a time step and the physics; :func:`rollout` is the one time loop (also ``physdl.rollout``).
 """
 
-from physdl.pde.stepper import Split, Stepper, Substepped, Switched, rollout, saved_steps
+from physdl.pde.stepper import (
+    Split,
+    Stepper,
+    Substepped,
+    Switched,
+    rollout,
+    saved_steps,
+)
 
 __all__ = ["Split", "Stepper", "Substepped", "Switched", "rollout", "saved_steps"]

@@ -27,6 +27,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from physdl.ops.grid import Grid, positive_float
+from physdl.progress import progress as progress_bar
 
 
 class Stepper(abc.ABC):
@@ -300,8 +301,7 @@ def rollout(
     frames = [state] if include_initial else []
     counter = range(steps)
     if progress is not False and not compiling:
-        from physdl.train import progress as bar
-        counter = bar(counter, description or type(stepper).__name__, enabled=progress)
+        counter = progress_bar(counter, description or type(stepper).__name__, enabled=progress)
     if segmented:
         def segment(start: int, stop: int, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
             kept = []

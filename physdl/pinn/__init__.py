@@ -44,8 +44,6 @@ from physdl.pinn.training import (
     Equation,
     JetDerivatives,
     PINNLoss,
-    _adam,
-    _Recorder,
     burgers,
     heat,
     jet_keys,

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
+
+from physdl.nn.inference import batched
+from physdl.timing import median_seconds
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, points: torch.Tensor, batch_size: int = 65536) -> torch.Tensor:
     """The model's values at ``points`` ``(n, 2)`` in batches, ``(n, 1)`` on the points' device."""
-    model.eval()
-    dev = next(model.parameters()).device
-    return torch.cat([model(points[i : i + batch_size].to(dev)).to(points.device)
-                      for i in range(0, len(points), batch_size)])
+    return batched(model, points, batch_size, out_device=None)
 
 
 def evaluation_seconds(model: nn.Module, points: torch.Tensor, repeats: int = 3) -> float:
     """Median wall time of :func:`evaluate` on ``points`` (after one warm-up), in seconds."""
-    dev = next(model.parameters()).device
-    points = points.to(dev)
-    times = []
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        evaluate(model, points)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return sorted(times[1:])[repeats // 2]
-
+    points = points.to(next(model.parameters()).device)
+    return median_seconds(lambda: evaluate(model, points), repeats)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from physdl.nn import taylor
+from physdl.nn.positive import PositiveParameters
 from physdl.pinn.data import Domain
 
 
@@ -19,7 +20,8 @@ class PINN(nn.Module):
         net: maps ``(n, 2)`` points to ``(n, 1)`` values (e.g. :class:`physdl.nn.MLP`).
         coefficients: the PDE's coefficients by name, e.g. ``{"nu": 0.01 / pi}``.
         learn: names of coefficients to identify from data (the inverse problem). They are
-            stored as logarithms, so they stay positive; start them from the given value.
+            stored as logarithms (:class:`physdl.nn.PositiveParameters`), so they stay
+            positive; start them from the given, positive value.
     """
 
     def __init__(self, net: nn.Module, coefficients: Mapping[str, float], learn: Sequence[str] = ()) -> None:
@@ -27,17 +29,13 @@ class PINN(nn.Module):
         unknown = set(learn) - set(coefficients)
         if unknown:
             raise ValueError(f"cannot learn {sorted(unknown)}: not among the coefficients {sorted(coefficients)}")
-        for name in learn:
-            if not coefficients[name] > 0:
-                raise ValueError(f"a learned coefficient must start positive, got {name}={coefficients[name]}")
         self.net = net
         self.fixed = {k: float(v) for k, v in coefficients.items() if k not in learn}
-        self.log_coefficients = nn.ParameterDict(
-            {k: nn.Parameter(torch.tensor(float(coefficients[k])).log()) for k in learn})
+        self.log_coefficients = PositiveParameters({k: coefficients[k] for k in learn})
 
     def coefficients(self) -> dict[str, torch.Tensor | float]:
         """The PDE's coefficients, learned ones as (differentiable) tensors."""
-        return {**self.fixed, **{k: v.exp() for k, v in self.log_coefficients.items()}}
+        return {**self.fixed, **self.log_coefficients()}
 
     def coefficient_values(self) -> dict[str, float]:
         """The PDE's coefficients as plain numbers (for logging and reporting)."""

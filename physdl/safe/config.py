@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from physdl import config as _config
+from physdl.safe.data import HeatVideoConfig
 from physdl.safe.model import (
     DIRECTIONS,
 )
@@ -68,7 +69,7 @@ class ChapterConfig:
         frame_steps: frame steps ``k`` of the temporal-resolution ablation.
     """
 
-    data: "HeatVideoConfig"
+    data: HeatVideoConfig
     method: SafeConfig
     substeps: tuple[int, ...] = (1, 2, 5, 10, 25, 50)
     frame_steps: tuple[int, ...] = (1, 2, 5, 10)

@@ -23,7 +23,7 @@ from physdl.data import cached, is_cached
 from physdl.ops.grid import Grid
 from physdl.pde import heat
 from physdl.pde.stepper import rollout
-from physdl.train import progress
+from physdl.progress import progress
 
 # Bump when the generator changes, so that stale cache files are not reused.
 DATA_VERSION = "heat-voronoi-1"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from physdl import config as _config
+from physdl.progress import progress
 from physdl.safe.config import SafeConfig
 from physdl.safe.data import Videos
 from physdl.safe.model import (
@@ -19,7 +20,7 @@ from physdl.safe.model import (
     _check_video,
     safe_loss,
 )
-from physdl.train import History, batches, fit, progress
+from physdl.train import History, batches, fit
 
 
 def build_model(dt_save: float, dx: float, cfg: SafeConfig = SafeConfig()) -> SafeAutoencoder:

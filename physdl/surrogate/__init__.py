@@ -18,7 +18,6 @@ from physdl.surrogate.data import (
     INPUTS,
     OUTPUT_ROLES,
     OUTPUTS,
-    _transform_channels,
     flow_dataset,
     force_magnitude,
     generate_flows,

@@ -7,7 +7,7 @@ import torch
 
 from physdl.data import cached
 from physdl.pde.flow import face_average, random_forces, random_obstacles, solve_stokes
-from physdl.surrogate.config import DATA_VERSION, SurrogateConfig
+from physdl.surrogate.config import SurrogateConfig
 
 INPUTS = ("f_x", "f_y", "mask")
 

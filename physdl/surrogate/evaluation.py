@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import time
+import warnings
 
 import torch
 from torch import nn
+
+from physdl.nn.inference import batched
+from physdl.timing import median_seconds
 
 
 def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -23,22 +26,11 @@ def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Run ``model`` over ``inputs`` in batches on the model's device; CPU output."""
-    model.eval()
-    dev = next(model.parameters()).device
-    return torch.cat([model(inputs[i : i + batch_size].to(dev)).cpu() for i in range(0, len(inputs), batch_size)])
+    return batched(model, inputs, batch_size)
 
 
 def time_call(fn, repeats: int = 5) -> float:
-    """Median wall time of ``fn()`` in seconds over ``repeats`` calls (after one warm-up)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
-
+    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0)."""
+    warnings.warn("surrogate.time_call is deprecated; use physdl.timing.median_seconds",
+                  DeprecationWarning, stacklevel=2)
+    return median_seconds(fn, repeats)
