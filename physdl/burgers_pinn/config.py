@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from physdl import config as _config
 from physdl import pinn as P
 
 DOMAIN = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
@@ -53,11 +52,11 @@ class BurgersPINNConfig:
 
 
 def chapter_config(profile: str | None = None) -> BurgersPINNConfig:
-    """The chapter's sizes for the active (or named) profile."""
-    return _config.by_profile(
-        quick=BurgersPINNConfig(lecture_steps=1500, adam_steps=1000, lbfgs_steps=10, collocation=1000,
-                                inverse_adam_steps=1000, inverse_lbfgs_steps=30),
-        default=BurgersPINNConfig(),
-        name=profile,
-    )
+    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("burgers_pinn").method``."""
+    import warnings
 
+    from physdl import sizes
+
+    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("burgers_pinn").method',
+                  DeprecationWarning, stacklevel=2)
+    return sizes.chapter("burgers_pinn", profile).method

@@ -14,8 +14,9 @@ Command line (writes the shippable weights and a JSON training log)::
 The second command is the second stage (:func:`long_rollout_config`): it fine-tunes the first
 stage's model on full rollouts of whole sequences.
 
-The paper's scale (1850 sequences of 50 frames at 64^3, about 50 h on one GPU) is
-``--scale paper``.
+The sizes of a run come from :func:`physdl.sizes.run` (``"crnn-training"``) for the profile in
+``PHYSDL_PROFILE``: the paper's scale (1850 sequences of 50 frames at 64^3, about 50 h on one
+GPU) is ``PHYSDL_PROFILE=paper``.
 """
 
 from __future__ import annotations
@@ -102,11 +103,14 @@ class TrainingConfig:
 
 
 def paper_config() -> TrainingConfig:
-    """The paper's scale: 1850 sequences of 50 frames at 64^3 (70:30 split), 50-frame windows."""
-    data = SequenceConfig(grid=64, sequences=1295, frames=50, max_start=50, batch=8)
-    validation = replace(data, sequences=555, seed=1)
-    return TrainingConfig(data=(data,), validation=(validation,), window=50, batch=2, steps=200_000, lr=1e-4,
-                          curriculum=0.25, validate_every=2000, input_noise=0.0)
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.run("crnn-training", "paper")``."""
+    import warnings
+
+    from physdl import sizes
+
+    warnings.warn('paper_config() is deprecated; use physdl.sizes.run("crnn-training", "paper")',
+                  DeprecationWarning, stacklevel=2)
+    return sizes.run("crnn-training", "paper")
 
 
 def long_rollout_config(init: str | os.PathLike, base: TrainingConfig = TrainingConfig(), steps: int = 1600,
@@ -284,7 +288,7 @@ def shipped_weights(name: str = "ch3d") -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the Cahn-Hilliard CRNN and write shippable weights.")
     parser.add_argument("--out", required=True, help="weights file to write (a .log.json is written beside it)")
-    parser.add_argument("--scale", choices=("default", "paper"), default="default")
+    parser.add_argument("--scale", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, help="override the number of optimiser steps")
     parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
     parser.add_argument("--init", help="weights to fine-tune on full rollouts of whole sequences (second stage)")
@@ -295,7 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = paper_config() if args.scale == "paper" else TrainingConfig()
+    if args.scale is not None:
+        parser.error("--scale is gone: the scale is the profile, e.g. PHYSDL_PROFILE=paper "
+                     "(see physdl.sizes.run('crnn-training'))")
+    from physdl import sizes
+
+    config = sizes.run("crnn-training")
     config = replace(config, seed=args.seed)
     if args.non_conservative:
         config = replace(config, arch=replace(config.arch, conservative=False), mass_penalty=1.0)

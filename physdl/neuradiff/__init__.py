@@ -7,7 +7,7 @@ model, annotations, synthetic experiments, a user's own video), :mod:`~physdl.ne
 (triage training) and :mod:`~physdl.neuradiff.evaluation` (tracking, accuracy, rollouts).
 """
 
-from physdl.neuradiff.config import ChapterConfig, NeuraDiffConfig, chapter_config
+from physdl.neuradiff.config import NeuraDiffConfig, chapter_config
 from physdl.neuradiff.data import (
                                     UNKNOWN,
                                     IntensityModel,
@@ -50,9 +50,18 @@ from physdl.neuradiff.training import (
 )
 
 __all__ = [
-    "ChapterConfig", "LAPLACE_KERNEL", "UNKNOWN", "chapter_config", "parameter_landscape", "IntensityModel", "LearnableParameters", "NeuraDiffConfig", "NeuraDiffResult",
+    "LAPLACE_KERNEL", "UNKNOWN", "chapter_config", "parameter_landscape", "IntensityModel", "LearnableParameters", "NeuraDiffConfig", "NeuraDiffResult",
     "NeuralPhaseField", "NextFrameUNet", "RecognitionNet", "TrackingUNet", "VoidScenario", "VoidVideo",
     "accuracy_per_frame", "annotate", "annotated_frames", "held_out", "iou_per_frame", "known", "load_video",
     "masked_mse", "pretrain", "recognise", "rollout", "rollout_from_first_frame", "save_video", "synthesise",
     "tem_video", "track", "train", "train_next_frame", "train_tracking_unet", "triage_loss",
 ]
+
+
+def __getattr__(name: str):
+    """``ChapterConfig``: deprecated (goes in 0.3.0); see :class:`physdl.sizes.NeuraDiffChapter`."""
+    if name == "ChapterConfig":
+        from physdl.neuradiff import config
+
+        return config.ChapterConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,10 +3,8 @@ training schedule."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from physdl import config as _config
-from physdl.neuradiff.data import VoidScenario
 from physdl.pde import voids
 
 
@@ -60,32 +58,24 @@ class NeuraDiffConfig:
             raise ValueError(f"gap and batch_size must be positive, got {self.gap}, {self.batch_size}")
 
 
-@dataclass(frozen=True)
-class ChapterConfig:
-    """Sizes of chapter 6: the training experiment, the transfer experiment and the method."""
+def chapter_config(profile: str | None = None) -> object:
+    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("neuradiff")``."""
+    import warnings
 
-    scenario: VoidScenario
-    transfer: VoidScenario
-    method: NeuraDiffConfig
-    landscape_points: int = 9
-    landscape_frames: int = 20
+    from physdl import sizes
+
+    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("neuradiff")',
+                  DeprecationWarning, stacklevel=2)
+    return sizes.chapter("neuradiff", profile)
 
 
-def chapter_config(profile: str | None = None) -> ChapterConfig:
-    """The sizes of chapter 6 for the active (or named) profile.
+def __getattr__(name: str):
+    """``ChapterConfig``: deprecated (goes in 0.3.0); the chapter's sizes are :class:`physdl.sizes.NeuraDiffChapter`."""
+    if name == "ChapterConfig":
+        import warnings
 
-    The default profile trains on one void in a 64 x 64 video of 80 frames; the transfer video
-    has three voids of different sizes and its own random seed. Quick halves the grid.
-    """
-    one = VoidScenario()
-    several = replace(one, centers=((16.0, 16.0), (44.0, 22.0), (30.0, 46.0)), radii=(5.0, 8.0, 11.0), seed=1)
-    small = replace(one, n=32, centers=((10.0, 16.0),), radii=(5.0,), frames=40)
-    small_several = replace(small, centers=((8.0, 8.0), (22.0, 12.0), (16.0, 25.0)), radii=(3.0, 4.0, 6.0), seed=1)
-    return _config.by_profile(
-        quick=ChapterConfig(small, small_several, NeuraDiffConfig(levels=3, pretrain_steps=150, steps=40, gap=2,
-                                                                   baseline_steps=150),
-                            landscape_points=5, landscape_frames=8),
-        default=ChapterConfig(one, several, NeuraDiffConfig()),
-        name=profile,
-    )
+        from physdl import sizes
 
+        warnings.warn("ChapterConfig moved to physdl.sizes.NeuraDiffChapter", DeprecationWarning, stacklevel=2)
+        return sizes.NeuraDiffChapter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

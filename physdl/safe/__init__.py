@@ -9,7 +9,7 @@ sub-stepped heat operator inside an autoencoder.
 - :mod:`physdl.safe.evaluation`: predictions, recovery metrics, landscapes and field reports.
 """
 
-from physdl.safe.config import ChapterConfig, SafeConfig, chapter_config
+from physdl.safe.config import SafeConfig, chapter_config
 from physdl.safe.data import HeatVideoConfig, Videos, heat_videos, simulation
 from physdl.safe.evaluation import (
     FieldReport,
@@ -47,8 +47,17 @@ from physdl.safe.training import (
 __all__ = [
     "AlphaEstimator", "ResidualField", "SafeAutoencoder", "SafeOutput",
     "SafeOperator", "SpectralPairs", "frame_pairs", "safe_loss", "safe_residual",
-    "ChapterConfig", "chapter_config", "Estimate", "FieldReport", "SafeConfig", "field_report", "alpha_landscape", "bounds_loss", "build_model", "estimate_all",
+    "chapter_config", "Estimate", "FieldReport", "SafeConfig", "field_report", "alpha_landscape", "bounds_loss", "build_model", "estimate_all",
     "fine_tune", "fit_estimator", "least_squares_alpha", "losses", "predict", "recovery_metrics",
     "train", "zero_shot", "zero_shot_all", "fine_tune_all",
     "HeatVideoConfig", "Videos", "heat_videos", "simulation",
 ]
+
+
+def __getattr__(name: str):
+    """``ChapterConfig``: deprecated (goes in 0.3.0); see :class:`physdl.sizes.SafeChapter`."""
+    if name == "ChapterConfig":
+        from physdl.safe import config
+
+        return config.ChapterConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

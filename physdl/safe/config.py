@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from physdl import config as _config
-from physdl.safe.data import HeatVideoConfig
 from physdl.safe.model import (
     DIRECTIONS,
 )
@@ -58,30 +56,24 @@ class SafeConfig:
             raise ValueError(f"need 0 < alpha_min < alpha_max, got {self.alpha_min}, {self.alpha_max}")
 
 
-@dataclass(frozen=True)
-class ChapterConfig:
-    """Everything chapter 5 sizes by profile.
+def chapter_config(profile: str | None = None) -> object:
+    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("safe")``."""
+    import warnings
 
-    Attributes:
-        data: the heat-equation videos.
-        method: SAFE-PIT-CM settings.
-        substeps: ``N_sub`` values of the sub-step ablation.
-        frame_steps: frame steps ``k`` of the temporal-resolution ablation.
-    """
+    from physdl import sizes
 
-    data: HeatVideoConfig
-    method: SafeConfig
-    substeps: tuple[int, ...] = (1, 2, 5, 10, 25, 50)
-    frame_steps: tuple[int, ...] = (1, 2, 5, 10)
+    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("safe")',
+                  DeprecationWarning, stacklevel=2)
+    return sizes.chapter("safe", profile)
 
 
-def chapter_config(profile: str | None = None) -> ChapterConfig:
-    """The sizes of chapter 5 for the active (or named) profile."""
-    from physdl.safe.data import HeatVideoConfig
+def __getattr__(name: str):
+    """``ChapterConfig``: deprecated (goes in 0.3.0); the chapter's sizes are :class:`physdl.sizes.SafeChapter`."""
+    if name == "ChapterConfig":
+        import warnings
 
-    return _config.by_profile(
-        quick=ChapterConfig(HeatVideoConfig(n=64, runs=10), SafeConfig(phase1_steps=100, phase2_steps=2)),
-        default=ChapterConfig(HeatVideoConfig(), SafeConfig()),
-        name=profile,
-    )
+        from physdl import sizes
 
+        warnings.warn("ChapterConfig moved to physdl.sizes.SafeChapter", DeprecationWarning, stacklevel=2)
+        return sizes.SafeChapter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

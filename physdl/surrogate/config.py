@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from physdl import config as _config
-
 DATA_VERSION = "stokes-mac-fluid-force-2"
 
 
@@ -53,10 +51,11 @@ class SurrogateConfig:
 
 
 def chapter_config(profile: str | None = None) -> SurrogateConfig:
-    """The chapter's sizes for the active (or named) profile."""
-    return _config.by_profile(
-        quick=SurrogateConfig(samples=400, steps=600, augment=False, mlp_hidden=(64, 64)),
-        default=SurrogateConfig(),
-        name=profile,
-    )
+    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("surrogates").method``."""
+    import warnings
 
+    from physdl import sizes
+
+    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("surrogates").method',
+                  DeprecationWarning, stacklevel=2)
+    return sizes.chapter("surrogates", profile).method
