@@ -125,6 +125,8 @@ def fit(
     Raises:
         NonFiniteLossError: the loss became NaN or infinite. The model is restored from
             the last checkpoint when there is one; the file is left untouched.
+
+    Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
     if iterations < 0:
         raise ValueError(f"iterations must be non-negative, got {iterations}")

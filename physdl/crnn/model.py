@@ -143,7 +143,10 @@ class _CRNN(nn.Module, Stepper):
 
 
 class ConservativeCRNN(_CRNN):
-    """The paper's CRNN: ``phi_next = phi + div(u - mean(u))`` (mass conserved exactly)."""
+    """The paper's CRNN: ``phi_next = phi + div(u - mean(u))`` (mass conserved exactly).
+
+    Explained in :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
+    """
 
     def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(), dt: float = 0.5) -> None:
         if not arch.conservative:

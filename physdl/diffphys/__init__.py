@@ -21,7 +21,9 @@ from physdl.diffphys.training import (
     InitialStateFit,
     fit_initial_state,
     fit_velocity,
+    gradient_step,
     train_through_solver,
+    unrolled_loss,
 )
 
-__all__ = ['final_state', 'InitialStateNet', 'fit_velocity', 'InitialStateFit', 'fit_initial_state', 'train_through_solver', 'sine_family']
+__all__ = ['final_state', 'InitialStateNet', 'fit_velocity', 'InitialStateFit', 'fit_initial_state', 'train_through_solver', 'gradient_step', 'unrolled_loss', 'sine_family']

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -11,6 +12,7 @@ from torch import nn
 from physdl.diffphys.model import InitialStateNet, final_state
 from physdl.ops.grid import Grid
 from physdl.pde import advection, burgers
+from physdl.pde.stepper import Stepper
 from physdl.train import History, fit
 
 
@@ -68,6 +70,31 @@ class InitialStateFit:
     compile_seconds: float = 0.0
 
 
+def unrolled_loss(solver: Stepper, u0: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
+    """Mean squared difference between ``steps`` solver steps from ``u0`` and ``target``.
+
+    ``u0`` and ``target`` are ``(batch, 1, n)`` (or ``(1, n)``); every step is recorded by
+    autograd, so the gradient of this loss with respect to ``u0`` runs back through all of them.
+
+    Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
+    """
+    return (final_state(solver, u0, steps) - target).pow(2).mean()
+
+
+def gradient_step(loss_fn: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor, lr: float) -> torch.Tensor:
+    """One step of plain gradient descent on ``u`` in place, ``u <- u - lr dL/du``.
+
+    ``u`` is a leaf tensor that requires gradients; returns the loss before the step.
+
+    Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
+    """
+    loss = loss_fn(u)
+    (grad,) = torch.autograd.grad(loss, u)
+    with torch.no_grad():
+        u -= lr * grad
+    return loss
+
+
 def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float, dt: float, dx: float,
                       nu: float = burgers.NU, bc: str = "dirichlet",
                       u0: torch.Tensor | None = None, compile: bool = False) -> InitialStateFit:
@@ -83,6 +110,8 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
     compiles (tens of seconds on a CPU, and a C++ compiler is needed there); it is timed on
     its own, in ``compile_seconds``. Periodic grids trace into one graph; the Dirichlet
     solver's data-dependent ghost layer splits it into pieces.
+
+    Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
     if updates < 0 or steps < 1:
         raise ValueError(f"need updates >= 0 and steps >= 1, got {updates}, {steps}")
@@ -96,7 +125,7 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
     target = target.detach()
 
     def mse(u: torch.Tensor) -> torch.Tensor:
-        return (final_state(solver, u, steps) - target).pow(2).mean()
+        return unrolled_loss(solver, u, target, steps)
 
     loss_fn = torch.compile(mse, dynamic=False) if compile else mse
     u = (torch.zeros_like(target) if u0 is None else u0.detach().clone()).requires_grad_(True)
@@ -107,10 +136,7 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
         result.compile_seconds = time.perf_counter() - t0
     for _ in range(updates):
         t0 = time.perf_counter()
-        loss = loss_fn(u)
-        (grad,) = torch.autograd.grad(loss, u)
-        with torch.no_grad():
-            u -= lr * grad
+        loss = gradient_step(loss_fn, u, lr)
         result.update_seconds.append(time.perf_counter() - t0)
         result.loss.append(float(loss.detach()))
     result.seconds = sum(result.update_seconds)

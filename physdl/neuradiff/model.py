@@ -68,6 +68,8 @@ class NeuralPhaseField(nn.Module, Stepper):
         learn: which parameters are trained (default: all nine).
         irradiation: recombination rates (the stochastic sources are not simulated here).
         conservative: ``div(M grad mu)`` (paper) or ``M lap(mu)`` (authors' code).
+
+    Explained in :ref:`06-neuradiff-training`.
     """
 
     def __init__(self, dt: float, dx: float = 1.0, initial: voids.VoidParameters | None = None,

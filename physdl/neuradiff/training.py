@@ -75,7 +75,10 @@ def pretrain(net: RecognitionNet, frames: torch.Tensor, labels: torch.Tensor, cf
 
 def triage_loss(net: RecognitionNet, physics: NeuralPhaseField, frames: torch.Tensor, labels: torch.Tensor,
                 t: torch.Tensor, gap: int, steps_per_frame: int, cfg: NeuraDiffConfig) -> dict[str, torch.Tensor]:
-    """The three terms and the total of the triage loss for the pairs ``(t, t + gap)``."""
+    """The three terms and the total of the triage loss for the pairs ``(t, t + gap)``.
+
+    Explained in :ref:`06-neuradiff-training`.
+    """
     t1 = t + gap
     rec0 = net(frames[t], t)
     rec1 = net(frames[t1], t1)
@@ -93,7 +96,10 @@ def triage_loss(net: RecognitionNet, physics: NeuralPhaseField, frames: torch.Te
 
 def train(video: VoidVideo, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(),
           progress: bool | None = None, device: torch.device | None = None) -> NeuraDiffResult:
-    """Pre-train the recognition net, then train it jointly with the phase-field parameters."""
+    """Pre-train the recognition net, then train it jointly with the phase-field parameters.
+
+    Explained in :ref:`06-neuradiff-training`.
+    """
     _check_inputs(video, labels)
     device = device or _config.device()
     _config.seed_everything(cfg.seed)

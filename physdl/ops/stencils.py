@@ -138,6 +138,8 @@ def divergence(
 
     Returns:
         ``(batch, channel, *space)``.
+
+    Explained in :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
     """
     d = spatial_dims(v)
     h = spacing(dx, d)

@@ -42,6 +42,8 @@ def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: 
     ``(d_{i+1} - d_i) / dx`` elsewhere, so information is taken from where it comes from.
     ``scheme="forward"``: the forward difference everywhere (the lecture's scheme, upwind only
     for ``velocity < 0``). ``velocity`` broadcasts against ``d``.
+
+    Explained in :ref:`03-advection-the-scheme`.
     """
     if scheme not in UPWIND_SCHEMES:
         raise ValueError(f"scheme must be one of {UPWIND_SCHEMES}, got {scheme!r}")

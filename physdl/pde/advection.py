@@ -43,6 +43,8 @@ class Advection(Stepper):
 
     Stable under the CFL bound ``dt sum_a max|u_a| / dx <= 1``, checked when the stepper is
     made. The state is ``(batch, 1, *shape)``.
+
+    Explained in :ref:`03-advection-the-scheme`.
     """
 
     channels = 1
@@ -133,6 +135,8 @@ def adjoint_gradient(d0: torch.Tensor, u: torch.Tensor, target: torch.Tensor, dt
 
     ``D_u^T`` is written out by hand below (a sum of shifted copies), not taken from autograd.
     Returns ``(L, dL/du, dL/dd0)``; ``d0``, ``u`` and ``target`` are vectors ``(n,)``.
+
+    Explained in :ref:`03-advection-the-gradient-by-the-chain-rule`.
     """
     if not (d0.dim() == u.dim() == target.dim() == 1 and d0.shape == u.shape == target.shape):
         raise ValueError("d0, u and target must be vectors of one length")

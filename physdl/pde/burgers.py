@@ -65,6 +65,8 @@ def exact_solution(
 
     Returns:
         ``u`` in float64 with the broadcast shape of ``x`` and ``t``.
+
+    Explained in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`.
     """
     _check_nu(nu)
     x, t = torch.broadcast_tensors(torch.as_tensor(x, dtype=torch.float64),
@@ -166,6 +168,8 @@ class ViscousDiffusion(Stepper):
     Periodic: the neighbours wrap. Dirichlet: the walls are the end nodes, and the field is
     continued oddly about them (so the walls stay at 0). ``nu`` is a number or a tensor (one
     value, or one per sample); it is differentiable. Stable for ``nu dt / dx^2 <= 1/2``.
+
+    Explained in :ref:`04-burgers-dp-the-solver`.
     """
 
     channels = 1
@@ -200,6 +204,8 @@ class SelfAdvection(Stepper):
 
     Stable for any ``dt`` (:func:`physdl.ops.semi_lagrangian`); on a Dirichlet grid the walls
     are the end nodes, the field is continued oddly beyond them and the walls stay at 0.
+
+    Explained in :ref:`04-burgers-dp-the-solver`.
     """
 
     channels = 1
@@ -218,5 +224,8 @@ class SelfAdvection(Stepper):
 def solver(grid: Grid, dt: float, nu: float | torch.Tensor = NU) -> Split:
     """Burgers' solver: :class:`ViscousDiffusion` then :class:`SelfAdvection` in each step (the
     pbdl-book's splitting, first order in time). The lecture's 128 nodes and 32 steps reach
-    Courant numbers of about 2, which the semi-Lagrangian half takes."""
+    Courant numbers of about 2, which the semi-Lagrangian half takes.
+
+    Explained in :ref:`04-burgers-dp-the-solver`.
+    """
     return Split(ViscousDiffusion(grid, dt, nu), SelfAdvection(grid, dt))

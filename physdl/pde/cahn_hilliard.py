@@ -172,6 +172,8 @@ class ExplicitStepper(Stepper):
         grid: periodic 2D or 3D :class:`Grid` with spacing ``model.dx`` (or its shape).
         dt: time step, at most :func:`stability_limit` (checked here).
         model: the parameters.
+
+    Explained in :ref:`07-crnn-cahn-hilliard-flow`.
     """
 
     channels = 1
@@ -206,6 +208,8 @@ class SemiImplicitStepper(Stepper):
         dt: time step (time units); any positive value is stable.
         model: the parameters.
         stabilization: ``A`` (energy per volume).
+
+    Explained in :ref:`07-crnn-cahn-hilliard-flow`.
     """
 
     channels = 1

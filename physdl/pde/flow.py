@@ -89,6 +89,8 @@ def solve_stokes(
 
     Returns:
         :class:`StokesSolution` in the dtype and on the device of ``force``.
+
+    Explained in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     _check_inputs(force, mask)
     if not nu > 0 or not penalty > 0:

@@ -107,6 +107,8 @@ class Split(Stepper):
 
     Lie splitting, first order in time. All parts share ``dt`` and the grid; the limit is the
     smallest of theirs.
+
+    Explained in :ref:`04-burgers-dp-the-solver`.
     """
 
     def __init__(self, *parts: Stepper) -> None:
@@ -271,6 +273,8 @@ def rollout(
     Returns:
         ``(batch, time, channel, *space)`` with the frames of :func:`saved_steps`; plus the final
         carry when ``return_carry``.
+
+    Explained in :ref:`03-advection-the-scheme`.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")

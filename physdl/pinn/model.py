@@ -96,6 +96,8 @@ def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tenso
     ``lift = initial(x)`` and ``envelope = s (1 - xi^2)``, with ``s = (t - t0) / (t1 - t0)``
     and ``xi`` the position scaled to ``[-1, 1]``. ``initial`` maps ``(n,)`` positions to
     ``(n,)`` values and must vanish on the walls (checked), or the conditions would disagree.
+
+    Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
     (x0, x1), (t0, t1) = domain.x, domain.t
     walls = initial(torch.tensor([x0, x1], dtype=torch.float64))

@@ -25,6 +25,8 @@ class Derivatives:
     ``d("t")`` is ``du/dt``, ``d("x", "x")`` is ``d2u/dx2``; each is computed once and cached.
     ``d.u`` is the value itself. All are ``(n, 1)`` and stay in the autograd graph, so a loss
     built from them can be back-propagated into the network's weights.
+
+    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`.
     """
 
     def __init__(self, u: torch.Tensor, points: torch.Tensor, names: Sequence[str] = COORDINATES) -> None:
@@ -49,7 +51,10 @@ class Derivatives:
 
 
 def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
-    """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``."""
+    """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``.
+
+    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`, :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
+    """
     return d("t") + d.u * d("x") - nu * d("x", "x")
 
 
@@ -107,7 +112,10 @@ class PINNLoss:
         return data, res
 
     def at(self, points: torch.Tensor) -> torch.Tensor:
-        """The loss with the residual at the given collocation ``points`` ``(m, 2)``."""
+        """The loss with the residual at the given collocation ``points`` ``(m, 2)``.
+
+        Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`.
+        """
         data, res = self.terms_at(points)
         return self.alpha0 * data + self.alpha1 * res
 
@@ -198,6 +206,8 @@ def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_si
     collocation set puts them where the network fits the PDE worst, typically around a
     shock, which a uniform set resolves poorly. The residual is evaluated in batches and
     nothing is kept for the gradient.
+
+    Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
     if not 0 < n <= len(candidates):
         raise ValueError(f"n must be between 1 and the number of candidates ({len(candidates)}), got {n}")

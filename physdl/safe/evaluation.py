@@ -42,7 +42,10 @@ def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[s
 
 def alpha_landscape(latent: torch.Tensor, sign: int, operator: SafeOperator, magnitudes: torch.Tensor,
                     direction: str = "stable") -> torch.Tensor:
-    """SAFE loss of a fixed latent video ``(time, 1, nx, ny)`` at each ``|alpha|`` in ``magnitudes``."""
+    """SAFE loss of a fixed latent video ``(time, 1, nx, ny)`` at each ``|alpha|`` in ``magnitudes``.
+
+    Explained in :ref:`05-safe-what-the-method-reduces-to`.
+    """
     if sign not in (-1, 1):
         raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
     if magnitudes.dim() != 1 or torch.any(magnitudes < 0):
@@ -60,6 +63,8 @@ def least_squares_alpha(latent: torch.Tensor, sign: int, operator: SafeOperator,
 
     With the encoder frozen the method reduces to this one-parameter least-squares problem.
     The search assumes one minimum of ``|alpha|`` in ``[low, high]``.
+
+    Explained in :ref:`05-safe-what-the-method-reduces-to`.
     """
     if not 0 < low < high:
         raise ValueError(f"need 0 < low < high, got low = {low}, high = {high}")

@@ -54,6 +54,8 @@ class SafeOperator(nn.Module):
         dx: grid spacing.
         substeps: Euler sub-steps per frame interval (the paper's ``N_sub``).
         method: ``"spectral"`` or ``"stencil"``.
+
+    Explained in :ref:`05-safe-von-neumann-stability-of-the-frozen-operator`.
     """
 
     def __init__(self, dt_save: float, dx: float, substeps: int = 50, method: str = "spectral") -> None:
@@ -167,7 +169,10 @@ def safe_residual(operator: SafeOperator, latent: torch.Tensor, alpha: torch.Ten
 
 def safe_loss(operator: SafeOperator, latent: torch.Tensor, alpha: torch.Tensor, sign: torch.Tensor,
               direction: str = "stable") -> torch.Tensor:
-    """The SAFE (physics) loss: mean squared ``P[t] - F[t+1]`` over pairs, pixels and batch."""
+    """The SAFE (physics) loss: mean squared ``P[t] - F[t+1]`` over pairs, pixels and batch.
+
+    Explained in :ref:`05-safe-what-the-method-reduces-to`.
+    """
     return safe_residual(operator, latent, alpha, sign, direction).pow(2).mean()
 
 
@@ -190,6 +195,8 @@ class SpectralPairs:
         latent: ``(batch, time, 1, nx, ny)``.
         sign: ``(batch,)`` process type.
         direction: ``"stable"`` or ``"forward"``.
+
+    Explained in :ref:`05-safe-zero-shot-recovery`.
     """
 
     def __init__(self, operator: SafeOperator, latent: torch.Tensor, sign: torch.Tensor,

@@ -131,6 +131,8 @@ def zero_shot(frames: torch.Tensor, sign: int, dt_save: float, dx: float, cfg: S
 
     A new model (seed ``cfg.seed``) keeps its zero-initialised encoder, so ``F = V``; only the
     estimator is optimised, for ``cfg.zero_shot_steps`` steps at ``cfg.lr_estimator``.
+
+    Explained in :ref:`05-safe-zero-shot-recovery`.
     """
     model = build_model(dt_save, dx, cfg)
     return fit_estimator(model, frames, sign, cfg.zero_shot_steps, cfg.lr_estimator, cfg, show_progress)
@@ -161,6 +163,8 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     the estimator on the SAFE and bounds losses, ``cfg.batch_size`` simulations per step.
     Phase 2 trains everything on all four losses, one simulation per step, with
     ``w_phys >> w_recon`` so that the learned ``alpha`` is kept. Adam with cosine decay.
+
+    Explained in :ref:`05-safe-the-trained-model`.
     """
     if len(videos) < 1:
         raise ValueError("train needs at least one simulation")

@@ -50,7 +50,10 @@ def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, e
 
 
 def flow_dataset(cfg: SurrogateConfig) -> dict[str, torch.Tensor]:
-    """The chapter's data set, generated once and then read from the cache."""
+    """The chapter's data set, generated once and then read from the cache.
+
+    Explained in :ref:`01-surrogates-the-data-set`.
+    """
     d = cfg.data_config()
     args = {k: v for k, v in d.items() if k != "generator"}
     return cached("stokes-obstacles", d, lambda: generate_flows(**args))
@@ -94,6 +97,8 @@ def symmetry(inputs: torch.Tensor, targets: torch.Tensor, element: int) -> tuple
     ``OUTPUT_ROLES``), so the transformed pair is again an exact solution of the discrete
     problem: a free, exact data augmentation. ``inputs`` and ``targets`` are
     ``(batch, 3, n, n)``; the grid must be square for a transpose.
+
+    Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
     if not 0 <= element < 8:
         raise ValueError(f"element must be in 0..7, got {element}")

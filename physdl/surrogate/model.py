@@ -16,6 +16,8 @@ class Scaled(nn.Module):
     network predicts these normalised values and :meth:`forward` returns physical units.
     This is the normalisation by the driving magnitude that Thuerey et al. use for flows
     around airfoils.
+
+    Explained in :ref:`01-surrogates-the-data-set`.
     """
 
     def __init__(self, net: nn.Module, scale: torch.Tensor) -> None:

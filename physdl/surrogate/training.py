@@ -30,6 +30,8 @@ def train_surrogate(
     that channels and samples weigh equally. The weights with the best validation error are
     kept. With ``augment``, each batch is moved by a random one of the 8 symmetries of the
     square (:func:`symmetry`), which multiplies the data at no cost and is exact.
+
+    Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
     if not isinstance(model, Scaled):
         raise TypeError("train_surrogate expects a Scaled network (see Scaled)")

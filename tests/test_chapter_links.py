@@ -1,0 +1,80 @@
+"""Chapters and the library point at each other.
+
+Each chapter shows at least one piece of the library code it teaches (a ``literalinclude``
+of a physdl object, so that what is shown is what runs), and each physdl object a chapter
+names with a ``{py:...}`` role links back, from its docstring, to the section that explains it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted(ROOT.joinpath("book").glob("[0-9][0-9]_*.md"))
+ROLE = re.compile(r"\{py:(?:func|class|meth|attr|data)\}`[~!]?(physdl\.[\w.]+)`")
+
+
+def label_for(chapter: Path, heading: str) -> str:
+    """The section label of ``heading`` in ``chapter``: ``<chapter stem>-<heading slug>``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
+    return f"{chapter.stem.replace('_', '-')}-{slug}"
+
+
+def chapter_references(chapter: Path) -> list[tuple[str, int, str]]:
+    """``(object path, line index of its section heading, heading text)`` per ``{py:...}`` role."""
+    refs, heading, heading_line = [], chapter.stem, 0
+    for index, line in enumerate(chapter.read_text().split("\n")):
+        if line.startswith(("# ", "## ")):
+            heading, heading_line = line.split(" ", 1)[1].strip(), index
+        refs += [(target, heading_line, heading) for target in ROLE.findall(line)]
+    return refs
+
+
+def resolve(path: str) -> object:
+    """The object named by a dotted path ``physdl.module.name[.attribute]``."""
+    parts = path.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for part in parts[split:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(path)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_shows_library_code(chapter: Path) -> None:
+    includes = re.findall(r"```\{literalinclude\} \.\./(physdl/[\w/]+\.py)\n(?::[^\n]*\n)*?:pyobject: ([\w.]+)",
+                          chapter.read_text())
+    assert includes, f"{chapter.name} shows no library code with literalinclude"
+    for source, name in includes:
+        assert (ROOT / source).exists(), f"{chapter.name} includes missing {source}"
+        assert re.search(rf"^\s*(def|class) {name.split('.')[-1]}\b", (ROOT / source).read_text(), re.M), \
+            f"{chapter.name}: no {name} in {source}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_referenced_objects_link_back(chapter: Path) -> None:
+    text = chapter.read_text()
+    missing = []
+    for target, _, heading in chapter_references(chapter):
+        obj = resolve(target)
+        if inspect.ismodule(obj):
+            continue
+        label = label_for(chapter, heading)
+        assert f"({label})=" in text, f"{chapter.name}: section {heading!r} has no label ({label})="
+        if f":ref:`{label}`" not in (inspect.getdoc(obj) or ""):
+            missing.append(f"{target} -> {label}")
+    assert not missing, f"docstrings without a link back to {chapter.name}:\n" + "\n".join(sorted(set(missing)))
+
+
+def test_chapters_6_and_7_name_library_objects() -> None:
+    for chapter in CHAPTERS:
+        assert chapter_references(chapter), f"{chapter.name} names no physdl object with a {{py:...}} role"
