@@ -15,11 +15,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+#: where the source lives; a release ``X.Y.Z`` is the tag ``vX.Y.Z`` there
+__repository__ = "https://github.com/physdl/physdl"
 
 _SUBMODULES = (
     "burgers_pinn", "config", "crnn", "data", "diffphys", "metrics", "neuradiff", "nn", "ops", "pde", "pinn",
-    "safe", "surrogate", "train", "viz", "viz3d",
+    "safe", "sizes", "surrogate", "timing", "progress", "io", "train", "viz", "viz3d",
 )
 
 __all__ = ["__version__", "rollout", *_SUBMODULES]

@@ -119,3 +119,18 @@ def test_version_has_one_source():
     assert importlib.metadata.version("physdl") == physdl.__version__
     assert f"version: {physdl.__version__}" in (root / "CITATION.cff").read_text()
     assert 'version = "' not in (root / "pyproject.toml").read_text()
+
+
+def test_install_cells_pin_this_release():
+    """Every chapter installs the tagged release of this version, never the moving main branch."""
+    import re
+    from pathlib import Path
+
+    import physdl
+
+    book = Path(__file__).resolve().parent.parent / "book"
+    pinned = f"physdl @ git+{physdl.__repository__}@v{physdl.__version__}"
+    for chapter in sorted(book.glob("*.md")):
+        installs = re.findall(r'"physdl @ git\+[^"]*"', chapter.read_text())
+        assert all(spec == f'"{pinned}"' for spec in installs), f"{chapter.name}: {installs} is not {pinned}"
+    assert len([c for c in book.glob("*.md") if pinned in c.read_text()]) >= 8
