@@ -7,6 +7,7 @@ names with a ``{py:...}`` role links back, from its docstring, to the section th
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -35,7 +36,46 @@ def chapter_references(chapter: Path) -> list[tuple[str, int, str]]:
     return refs
 
 
-def resolve(path: str) -> object:
+#: services every chapter calls (figures, glue, device, sizes): they link to the API page only
+SERVICES = {"config", "viz", "viz3d", "sizes"}
+CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.S)
+
+
+def chapter_uses(chapter: Path) -> list[tuple[str, int, str]]:
+    """``(object path, heading line, heading)`` for the first use of each physdl function or
+    class in the chapter's code cells (services excluded), with the section it is used in."""
+    text = chapter.read_text()
+    headings = [(m.start(), m.group(0)) for m in re.finditer(r"^#{1,2} .*$", text, re.M)]
+    aliases: dict[str, str] = {}
+    found: dict[str, tuple[int, str]] = {}
+    for cell in CELL.finditer(text):
+        source = "\n".join(line for line in cell.group(1).splitlines() if not line.startswith((":", "%", "!")))
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("physdl"):
+                aliases.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+            elif isinstance(node, ast.Import):
+                aliases.update({a.asname or a.name: a.name for a in node.names if a.name.startswith("physdl")})
+        before = [h for h in headings if h[0] < cell.start()]
+        offset, heading = before[-1] if before else headings[0]
+        line = text.count("\n", 0, offset)
+        for node in ast.walk(tree):
+            chain, base = [], node
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in aliases:
+                obj = resolve(".".join([aliases[base.id], *reversed(chain)]), missing_ok=True)
+                if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                    continue
+                module = getattr(obj, "__module__", "")
+                if not module.startswith("physdl.") or module.split(".")[1] in SERVICES:
+                    continue
+                found.setdefault(f"{module}.{obj.__qualname__}", (line, heading.split(" ", 1)[1].strip()))
+    return [(path, line, heading) for path, (line, heading) in found.items()]
+
+
+def resolve(path: str, missing_ok: bool = False) -> object:
     """The object named by a dotted path ``physdl.module.name[.attribute]``."""
     parts = path.split(".")
     for split in range(len(parts), 0, -1):
@@ -44,6 +84,8 @@ def resolve(path: str) -> object:
         except ImportError:
             continue
         for part in parts[split:]:
+            if missing_ok and not hasattr(obj, part):
+                return None
             obj = getattr(obj, part)
         return obj
     raise ImportError(path)
@@ -73,6 +115,14 @@ def test_referenced_objects_link_back(chapter: Path) -> None:
         if f":ref:`{label}`" not in (inspect.getdoc(obj) or ""):
             missing.append(f"{target} -> {label}")
     assert not missing, f"docstrings without a link back to {chapter.name}:\n" + "\n".join(sorted(set(missing)))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_used_objects_link_back(chapter: Path) -> None:
+    prefix = chapter.stem.replace("_", "-") + "-"
+    missing = [target for target, _, _ in chapter_uses(chapter)
+               if f":ref:`{prefix}" not in (inspect.getdoc(resolve(target)) or "")]
+    assert not missing, f"used in {chapter.name} without a link back from the docstring:\n" + "\n".join(missing)
 
 
 def test_chapters_6_and_7_name_library_objects() -> None:

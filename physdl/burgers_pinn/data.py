@@ -25,7 +25,10 @@ def noisy_samples(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.
 
 def lbfgs_points(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
                  device: torch.device | str = "cpu") -> P.FixedPoints:
-    """The fixed collocation set of the forward PINN's L-BFGS stage."""
+    """The fixed collocation set of the forward PINN's L-BFGS stage.
+
+    Used in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
+    """
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     return P.FixedPoints(P.uniform_points(cfg.lbfgs_collocation, DOMAIN, gen, dtype).to(device))
 

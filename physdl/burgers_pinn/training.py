@@ -20,6 +20,9 @@ def lecture_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
     The 128 positions of the lecture grid at ``t = 0.5`` carry the exact solution; the walls
     carry ``u = 0`` at the grid's 33 times; the residual is evaluated at
     ``cfg.lecture_collocation`` uniform points drawn once.
+
+    Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
     x, t = B.lecture_grid()
     mid = torch.stack([x, torch.full_like(x, 0.5)], dim=1)
@@ -35,7 +38,10 @@ def lecture_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
 
 def forward_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
                     device: torch.device | str = "cpu") -> P.PINNLoss:
-    """Initial and boundary conditions as data, collocation points redrawn every step."""
+    """Initial and boundary conditions as data, collocation points redrawn every step.
+
+    Used in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
+    """
     xi = P.initial_points(cfg.initial_points, DOMAIN, torch.float64)
     xb = P.boundary_points(cfg.boundary_points, DOMAIN, torch.float64)
     points = torch.cat([xi, xb])
@@ -51,6 +57,8 @@ def inverse_problem(cfg: BurgersPINNConfig, noise: float, dtype: torch.dtype = t
 
     ``nu`` is learned (positive, started at ``cfg.nu_start``); nothing else about the
     problem, not even the initial or boundary conditions, is given.
+
+    Used in :ref:`02-burgers-pinn-3-the-inverse-problem-measuring-the-viscosity`.
     """
     pts, u = noisy_samples(cfg.inverse_samples, noise, cfg.seed)
     model = P.PINN(network(cfg.hidden, dtype), {"nu": cfg.nu_start}, learn=["nu"]).to(device)

@@ -56,6 +56,8 @@ class SequenceConfig:
         method: the solver of the kept frames: ``"explicit"`` (the paper's) or
             ``"semi-implicit"`` (with ``dt``; much cheaper for large grids at late times,
             where the dynamics are slow and a step of a few hundredths is accurate).
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
     """
 
     grid: int = 32
@@ -94,7 +96,10 @@ class SequenceConfig:
 
 
 def initial_states(config: SequenceConfig, count: int, generator: torch.Generator) -> torch.Tensor:
-    """``count`` Perlin states ``(count, 1, *space)`` with the config's spread of means and sizes."""
+    """``count`` Perlin states ``(count, 1, *space)`` with the config's spread of means and sizes.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
     shape = (config.grid,) * config.dims
     means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, dtype=torch.float64))
     means = means.clamp(*config.mean_range)
@@ -146,7 +151,10 @@ def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False)
 
 
 def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
-    """Nearest-neighbour downsampling of the last ``dims`` axes by an integer ``factor``."""
+    """Nearest-neighbour downsampling of the last ``dims`` axes by an integer ``factor``.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
     if factor < 1:
         raise ValueError(f"factor must be a positive integer, got {factor}")
     if any(n % factor for n in x.shape[-dims:]):
@@ -156,8 +164,13 @@ def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Generate and cache Cahn-Hilliard training sequences.")
-    defaults = SequenceConfig()
+    """Generate and cache one set of sequences; the defaults are the first training set of
+    ``physdl.sizes.run("crnn-training")`` for the active profile (``PHYSDL_PROFILE``)."""
+    from physdl import sizes
+
+    parser = argparse.ArgumentParser(description="Generate and cache Cahn-Hilliard training sequences "
+                                                 "(defaults: the first training set of the active profile).")
+    defaults = sizes.run("crnn-training").data[0]
     parser.add_argument("--grid", type=int, default=defaults.grid)
     parser.add_argument("--dims", type=int, default=defaults.dims)
     parser.add_argument("--sequences", type=int, default=defaults.sequences)

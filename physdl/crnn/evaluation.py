@@ -29,7 +29,10 @@ def _check_pair(pred: torch.Tensor, true: torch.Tensor) -> None:
 
 
 def rmse_per_frame(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """RMSE of each frame, ``(batch, time)``."""
+    """RMSE of each frame, ``(batch, time)``.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
     _check_pair(pred, true)
     return rmse(pred, true, dims=tuple(range(2, pred.dim())))
 
@@ -41,6 +44,8 @@ def interface_displacement(pred: torch.Tensor, true: torch.Tensor, dx: float = 1
     ``delta |grad phi|``, so the ratio is the mean squared displacement (in units of ``dx``
     times ``dx``: the result is in length units). ``|grad phi|`` uses central differences of
     the true field.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
     """
     _check_pair(pred, true)
     space = tuple(range(3, true.dim()))
@@ -51,7 +56,10 @@ def interface_displacement(pred: torch.Tensor, true: torch.Tensor, dx: float = 1
 
 
 def mean_drift(sequence: torch.Tensor) -> torch.Tensor:
-    """``mean(phi_t) - mean(phi_0)`` for every frame, ``(batch, time)``, computed in float64."""
+    """``mean(phi_t) - mean(phi_0)`` for every frame, ``(batch, time)``, computed in float64.
+
+    Used in :ref:`07-crnn-cahn-hilliard-flow`.
+    """
     if sequence.dim() not in (5, 6):
         raise ValueError(f"expected a sequence (batch, time, 1, *space), got {tuple(sequence.shape)}")
     means = sequence.double().flatten(2).mean(dim=2)
@@ -59,7 +67,10 @@ def mean_drift(sequence: torch.Tensor) -> torch.Tensor:
 
 
 def power_law_exponent(t: torch.Tensor, f: torch.Tensor, t_min: float, t_max: float) -> float:
-    """Slope ``a`` of the least-squares fit ``log f = a log t + b`` over ``t_min <= t <= t_max``."""
+    """Slope ``a`` of the least-squares fit ``log f = a log t + b`` over ``t_min <= t <= t_max``.
+
+    Used in :ref:`07-crnn-far-past-the-training-length`.
+    """
     t, f = torch.as_tensor(t, dtype=torch.float64), torch.as_tensor(f, dtype=torch.float64)
     if t.shape != f.shape or t.dim() != 1:
         raise ValueError(f"t and f must be 1D and of equal length, got {tuple(t.shape)} and {tuple(f.shape)}")
@@ -92,6 +103,8 @@ def matched_time_step(phi0: torch.Tensor, truth: torch.Tensor, target: float, ca
     Returns:
         ``(dt, errors)``: the chosen step (the smallest candidate when none is good enough)
         and the RMSE at the last frame of every candidate (``inf`` where the run blew up).
+
+    Used in :ref:`07-crnn-speed-measured-side-by-side`.
     """
     from physdl.crnn.data import downsample
     from physdl.pde.cahn_hilliard import SemiImplicitStepper
@@ -118,6 +131,8 @@ def cost_per_interval(net: torch.nn.Module, phi: torch.Tensor, dt_semi: float, t
     ``explicit``: ``tau / dt_explicit`` forward-Euler steps on the solver grid;
     ``semi-implicit``: ``tau / dt_semi`` semi-implicit steps on the solver grid;
     ``crnn``: one network step on the grid downsampled by ``factor`` (hidden state warm).
+
+    Used in :ref:`07-crnn-speed-measured-side-by-side`.
     """
     from physdl.crnn.data import downsample
     from physdl.pde.cahn_hilliard import ExplicitStepper, SemiImplicitStepper

@@ -267,6 +267,8 @@ def load_weights(path: str | os.PathLike, device: torch.device | None = None) ->
     """Load a file written by :func:`save_weights` safely (``weights_only=True``).
 
     Returns ``(model in eval mode, the stored training config as a dict)``.
+
+    Used in :ref:`07-crnn-training-and-the-model-this-chapter-uses`.
     """
     blob = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("model", "arch", "config"):
@@ -278,7 +280,10 @@ def load_weights(path: str | os.PathLike, device: torch.device | None = None) ->
 
 
 def shipped_weights(name: str = "ch3d") -> Path:
-    """Path of a weights file shipped with physdl (``physdl/crnn/weights/<name>.pt``)."""
+    """Path of a weights file shipped with physdl (``physdl/crnn/weights/<name>.pt``).
+
+    Used in :ref:`07-crnn-training-and-the-model-this-chapter-uses`.
+    """
     path = Path(__file__).parent / "weights" / f"{name}.pt"
     if not path.exists():
         raise FileNotFoundError(f"no shipped CRNN weights named {name!r} at {path}")

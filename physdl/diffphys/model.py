@@ -11,7 +11,11 @@ from physdl.pde.stepper import rollout
 
 
 def final_state(solver, u0: torch.Tensor, steps: int) -> torch.Tensor:
-    """The state after ``steps`` solver steps from a vector ``u0 (n,)`` or a batch ``(batch, n)``, same shape."""
+    """The state after ``steps`` solver steps from a vector ``u0 (n,)`` or a batch ``(batch, n)``, same shape.
+
+    Used in :ref:`03-advection-the-gradient-by-the-chain-rule`,
+    :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
+    """
     state = u0.reshape(-1, 1, u0.shape[-1])
     return rollout(solver, state, steps, save_every=steps, include_initial=False, check_finite=False)[:, -1].reshape(u0.shape)
 
@@ -22,6 +26,8 @@ class InitialStateNet(nn.Module):
     A dense network (:class:`physdl.nn.MLP`) with a residual connection from its input: it
     starts from "the initial state looks like the target" and learns the correction. The end
     values are set to zero so that the proposal satisfies the walls.
+
+    Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
     """
 
     def __init__(self, n: int, hidden: tuple[int, ...] = (128, 128)) -> None:

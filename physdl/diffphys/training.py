@@ -24,6 +24,8 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
     ``d0``, ``target`` and ``u_init`` are vectors ``(n,)``. After every update ``u`` is clipped
     to the CFL bound ``|u| <= dx / dt``, so the solver stays stable while it is optimised.
     Returns the velocity found and the loss history.
+
+    Used in :ref:`03-advection-recovering-a-velocity-field`.
     """
     if not (d0.dim() == target.dim() == u_init.dim() == 1 and d0.shape == target.shape == u_init.shape):
         raise ValueError(f"d0, target and u_init must be vectors of one length, got "
@@ -154,6 +156,8 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     The loss ``mean (P(net(y)) - y)^2`` back-propagates through the solver ``P`` into the
     network's weights: ``dL/dtheta = du/dtheta dP/du dL/dP``. No initial states are needed as
     labels; the solver supplies the physics.
+
+    Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
     """
     if targets.dim() != 2 or len(targets) < 1:
         raise ValueError(f"targets must be shaped (count, n), got {tuple(targets.shape)}")

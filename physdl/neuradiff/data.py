@@ -49,7 +49,10 @@ UNKNOWN = -1
 
 @dataclass(frozen=True)
 class IntensityModel:
-    """Grey levels of the two phases (mean and standard deviation) and the blur of the camera."""
+    """Grey levels of the two phases (mean and standard deviation) and the blur of the camera.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
 
     void_mean: float = 0.056
     void_std: float = 0.253
@@ -98,6 +101,8 @@ def tem_video(eta: torch.Tensor, model: IntensityModel | None = None,
     Returns:
         ``(frames_uint8, frames)``: the 8-bit video ``(frames, nx, ny)`` and the same as float32
         in [0, 1] shaped ``(frames, 1, nx, ny)``, the input of the recognition net.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
     _check_eta(eta)
     model = model or IntensityModel()
@@ -125,6 +130,8 @@ def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
 
     Returns:
         ``(frames, nx, ny)`` int8 tensor of ``1`` (void), ``0`` (solid), :data:`UNKNOWN`.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
     _check_eta(eta)
     for name, value in (("frame_fraction", frame_fraction), ("pixel_fraction", pixel_fraction)):
@@ -147,12 +154,18 @@ def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
 
 
 def known(labels: torch.Tensor) -> torch.Tensor:
-    """Boolean mask of annotated pixels."""
+    """Boolean mask of annotated pixels.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
     return labels != UNKNOWN
 
 
 def annotated_frames(labels: torch.Tensor) -> torch.Tensor:
-    """Indices of the frames that carry at least one annotation, shape ``(k,)``."""
+    """Indices of the frames that carry at least one annotation, shape ``(k,)``.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
     return torch.nonzero(known(labels).flatten(1).any(1)).flatten()
 
 
@@ -196,6 +209,8 @@ def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_
 
     Returns:
         ``(frames, 1, height, width)`` float32 tensor in [0, 1].
+
+    Used in :ref:`06-neuradiff-your-own-video`.
     """
     path = Path(path)
     if path.is_dir():
@@ -231,6 +246,8 @@ def save_video(frames: torch.Tensor, path: str | os.PathLike) -> Path:
 
     A path ending in ``.tif``/``.tiff`` gives one multi-page TIFF; any other path is a folder
     of numbered PNG files. Returns the path written.
+
+    Used in :ref:`06-neuradiff-your-own-video`.
     """
     from PIL import Image
 
@@ -343,7 +360,10 @@ def _generate(s: VoidScenario, progress: bool | None) -> dict[str, torch.Tensor]
 
 def synthesise(scenario: VoidScenario = VoidScenario(), progress: bool | None = None,
                cache: bool = True) -> VoidVideo:
-    """Simulate and film ``scenario`` (cached when ``cache``)."""
+    """Simulate and film ``scenario`` (cached when ``cache``).
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
+    """
     key = {"version": DATA_VERSION, **asdict(scenario)}
     make = lambda: _generate(scenario, progress)  # noqa: E731
     tensors = _data.cached("void-video", key, make) if cache else make()

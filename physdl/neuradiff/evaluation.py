@@ -22,7 +22,10 @@ from physdl.pde.stepper import Substepped
 
 @torch.no_grad()
 def recognise(net: RecognitionNet, frames: torch.Tensor, batch: int = 16) -> torch.Tensor:
-    """Fields ``(frames, 3, nx, ny)`` for every frame (frame ``k`` uses embedding ``k``)."""
+    """Fields ``(frames, 3, nx, ny)`` for every frame (frame ``k`` uses embedding ``k``).
+
+    Used in :ref:`06-neuradiff-tracking`.
+    """
     def with_embedding(model: RecognitionNet, chunk: torch.Tensor, start: int) -> torch.Tensor:
         return model(chunk, torch.arange(start, start + len(chunk), device=chunk.device))
 
@@ -31,17 +34,26 @@ def recognise(net: RecognitionNet, frames: torch.Tensor, batch: int = 16) -> tor
 
 @torch.no_grad()
 def track(net: TrackingUNet, frames: torch.Tensor, batch: int = 16) -> torch.Tensor:
-    """``eta`` ``(frames, nx, ny)`` predicted by the supervised baseline."""
+    """``eta`` ``(frames, nx, ny)`` predicted by the supervised baseline.
+
+    Used in :ref:`06-neuradiff-tracking`.
+    """
     return batched(net, frames, batch)[:, 0]
 
 
 def held_out(labels: torch.Tensor) -> torch.Tensor:
-    """Indices of frames without any annotation."""
+    """Indices of frames without any annotation.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
     return torch.nonzero(~known(labels).flatten(1).any(1)).flatten()
 
 
 def accuracy_per_frame(eta_pred: torch.Tensor, eta_true: torch.Tensor) -> torch.Tensor:
-    """Pixel accuracy of ``eta >= 0.5`` per frame, ``(frames,)``."""
+    """Pixel accuracy of ``eta >= 0.5`` per frame, ``(frames,)``.
+
+    Used in :ref:`06-neuradiff-tracking`.
+    """
     if eta_pred.shape != eta_true.shape or eta_true.dim() != 3:
         raise ValueError(f"need two (frames, nx, ny) tensors of one shape, got {tuple(eta_pred.shape)} "
                          f"and {tuple(eta_true.shape)}")
@@ -52,6 +64,8 @@ def iou_per_frame(eta_pred: torch.Tensor, eta_true: torch.Tensor) -> torch.Tenso
     """Intersection over union of the void regions ``eta >= 0.5`` per frame, ``(frames,)``.
 
     A frame where neither has a void scores 1.
+
+    Used in :ref:`06-neuradiff-tracking`.
     """
     if eta_pred.shape != eta_true.shape or eta_true.dim() != 3:
         raise ValueError(f"need two (frames, nx, ny) tensors of one shape, got {tuple(eta_pred.shape)} "
@@ -64,14 +78,20 @@ def iou_per_frame(eta_pred: torch.Tensor, eta_true: torch.Tensor) -> torch.Tenso
 
 @torch.no_grad()
 def rollout(physics: NeuralPhaseField, state0: torch.Tensor, frames: int, steps_per_frame: int) -> torch.Tensor:
-    """Deterministic rollout ``(frames, 3, nx, ny)`` from ``state0`` ``(3, nx, ny)``."""
+    """Deterministic rollout ``(frames, 3, nx, ny)`` from ``state0`` ``(3, nx, ny)``.
+
+    Used in :ref:`06-neuradiff-the-learned-parameters-and-why-they-are-not-the-true-ones`.
+    """
     device = next(physics.parameters()).device
     return physics.rollout(state0[None].to(device), frames, steps_per_frame)[0].cpu()
 
 
 @torch.no_grad()
 def rollout_from_first_frame(result: NeuraDiffResult, video: VoidVideo) -> torch.Tensor:
-    """Recognise frame 0 (nothing annotated is used) and simulate the whole video, ``(frames, 3, nx, ny)``."""
+    """Recognise frame 0 (nothing annotated is used) and simulate the whole video, ``(frames, 3, nx, ny)``.
+
+    Used in :ref:`06-neuradiff-physics-simulating-the-video-from-its-first-frame`.
+    """
     state0 = recognise(result.recognition, video.frames[:1])[0]
     return rollout(result.physics, state0, len(video), video.scenario.steps_per_frame)
 
@@ -92,6 +112,8 @@ def parameter_landscape(state0: torch.Tensor, eta_true: torch.Tensor, base: void
 
     Returns:
         ``(k, k)`` mean squared difference of ``eta`` over frames 1.., rows for ``names[0]``.
+
+    Used in :ref:`06-neuradiff-the-learned-parameters-and-why-they-are-not-the-true-ones`.
     """
     if len(names) != 2 or any(n not in voids.VoidParameters.names() for n in names):
         raise ValueError(f"names must be two of {voids.VoidParameters.names()}, got {names}")

@@ -132,7 +132,10 @@ def train(video: VoidVideo, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDi
 
 def train_tracking_unet(frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(),
                         progress: bool | None = None, device: torch.device | None = None) -> TrackingUNet:
-    """The supervised baseline: a U-Net trained only on the annotated pixels."""
+    """The supervised baseline: a U-Net trained only on the annotated pixels.
+
+    Used in :ref:`06-neuradiff-training`.
+    """
     device = device or _config.device()
     _config.seed_everything(cfg.seed)
     net = TrackingUNet(cfg.base, cfg.levels).to(device)
@@ -151,7 +154,10 @@ def train_tracking_unet(frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDi
 
 def train_next_frame(frames: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(), progress: bool | None = None,
                      device: torch.device | None = None) -> NextFrameUNet:
-    """The dynamics baseline: a U-Net fitted to map every frame to the next one (MSE)."""
+    """The dynamics baseline: a U-Net fitted to map every frame to the next one (MSE).
+
+    Used in :ref:`06-neuradiff-training`.
+    """
     device = device or _config.device()
     _config.seed_everything(cfg.seed)
     net = NextFrameUNet(cfg.base, cfg.levels).to(device)

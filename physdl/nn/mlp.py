@@ -11,7 +11,12 @@ ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiL
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters.
+
+    Used in :ref:`01-surrogates-two-networks-of-comparable-size`,
+    :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -74,6 +79,8 @@ class FieldMLP(nn.Module):
     value as an unrelated input, so it cannot reuse what it learns at one place elsewhere.
 
     Input ``(batch, in_channels, *space)``, output ``(batch, out_channels, *space)``.
+
+    Used in :ref:`01-surrogates-two-networks-of-comparable-size`.
     """
 
     def __init__(

@@ -54,6 +54,8 @@ class UNet(nn.Module):
 
     Input ``(batch, in_channels, *space)`` (and ``condition`` ``(batch, condition_channels)``),
     output ``(batch, out_channels, *space)``.
+
+    Used in :ref:`01-surrogates-two-networks-of-comparable-size`.
     """
 
     def __init__(

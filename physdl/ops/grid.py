@@ -104,6 +104,8 @@ class Grid:
         origin: coordinate of node 0 along each axis (default 0).
 
     After construction every field holds tuples of Python values, so grids compare and hash.
+
+    Used in :ref:`03-advection-the-scheme`, :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
 
     shape: tuple[int, ...]

@@ -84,6 +84,8 @@ def laplacian(u: torch.Tensor, dx: Spacing, bc: str = "periodic", value: float =
 
     Returns:
         Tensor shaped like ``u`` (units of u per length^2).
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     d = spatial_dims(u)
     h = spacing(dx, d)
@@ -118,6 +120,8 @@ def gradient(
     Returns:
         ``(batch, channel * d, *space)``: for each input channel, its ``d`` partial
         derivatives in axis order (for a 2D scalar field: ``[du/dx0, du/dx1]``).
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     d = spatial_dims(u)
     h = spacing(dx, d)
@@ -140,6 +144,8 @@ def divergence(
         ``(batch, channel, *space)``.
 
     Explained in :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     d = spatial_dims(v)
     h = spacing(dx, d)

@@ -93,6 +93,8 @@ def lecture_grid(nx: int = 128, nt: int = 33) -> tuple[torch.Tensor, torch.Tenso
     """The lecture's space-time grid: ``nx`` points on ``[-1, 1]``, ``nt`` times on ``[0, 1]``.
 
     Returns ``(x, t)``, float64 vectors of shapes ``(nx,)`` and ``(nt,)``; endpoints included.
+
+    Used in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`.
     """
     if nx < 2 or nt < 2:
         raise ValueError(f"need nx >= 2 and nt >= 2, got nx={nx}, nt={nt}")
@@ -100,7 +102,11 @@ def lecture_grid(nx: int = 128, nt: int = 33) -> tuple[torch.Tensor, torch.Tenso
 
 
 def exact_field(nx: int = 128, nt: int = 33, nu: float = NU) -> torch.Tensor:
-    """Exact ``u`` on :func:`lecture_grid`, shape ``(nt, nx)`` (rows are times)."""
+    """Exact ``u`` on :func:`lecture_grid`, shape ``(nt, nx)`` (rows are times).
+
+    Used in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`,
+    :ref:`04-burgers-dp-the-solver`.
+    """
     x, t = lecture_grid(nx, nt)
     return exact_solution(x[None, :], t[:, None], nu)
 
@@ -114,6 +120,8 @@ def domain(n: int, bc: BoundaryLike = "dirichlet") -> Grid:
     ``"dirichlet"``: nodes ``linspace(-1, 1, n)``, the walls on the first and last node (the
     lecture's grid); ``"periodic"``: spacing ``2 / n``, node coordinates ``-1 + i dx`` and cell
     centres ``-1 + (i + 1/2) dx`` (the pbdl-book's points) from ``grid.coordinates("cell")``.
+
+    Used in :ref:`04-burgers-dp-the-solver`.
     """
     bc = as_boundary(bc)
     if isinstance(n, bool) or not isinstance(n, int) or n < 4:
@@ -125,7 +133,10 @@ def domain(n: int, bc: BoundaryLike = "dirichlet") -> Grid:
 
 
 def grid(n: int, bc: str = "dirichlet") -> tuple[torch.Tensor, float]:
-    """Solver nodes on ``[-1, 1]`` and their spacing ``dx`` (the node coordinates of :func:`domain`)."""
+    """Solver nodes on ``[-1, 1]`` and their spacing ``dx`` (the node coordinates of :func:`domain`).
+
+    Used in :ref:`04-burgers-dp-the-solver`.
+    """
     if bc not in BOUNDARIES:
         raise ValueError(f"bc must be one of {BOUNDARIES}, got {bc!r}")
     g = domain(n, bc)
@@ -136,7 +147,10 @@ def grid(n: int, bc: str = "dirichlet") -> tuple[torch.Tensor, float]:
 
 
 def diffusion_number(dt: float, dx: float, nu: float) -> float:
-    """``nu dt / dx^2``; explicit diffusion is stable for values up to 1/2."""
+    """``nu dt / dx^2``; explicit diffusion is stable for values up to 1/2.
+
+    Used in :ref:`04-burgers-dp-the-solver`.
+    """
     return nu * dt / dx**2
 
 

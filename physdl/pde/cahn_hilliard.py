@@ -49,6 +49,8 @@ class CahnHilliard:
             energy and the height ``18 / epsilon`` of the double well.
         mobility: ``M`` (length^2 per energy per time).
         dx: grid spacing (length).
+
+    Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
 
     epsilon: float = 3.0
@@ -100,6 +102,8 @@ def free_energy(phi: torch.Tensor, model: CahnHilliard = CahnHilliard(), density
 
     Returns:
         ``(batch,)`` or ``(batch, time)``.
+
+    Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
     stacked = phi.dim() >= 5 and phi.shape[2] == 1 and phi.dim() - 3 in (2, 3)
     if stacked:
@@ -121,6 +125,8 @@ def stability_limit(model: CahnHilliard = CahnHilliard(), dims: int = 3) -> floa
     laplacian symbol, at most ``4 dims / dx^2``. On ``[0, 1]``, ``g''`` is at most
     ``36 / epsilon`` (at the pure phases), so the factor stays in ``[-1, 1]`` when
     ``dt <= 2 / (M (epsilon lambda_max^2 + (36 / epsilon) lambda_max))``.
+
+    Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
     if dims not in (2, 3):
         raise ValueError(f"dims must be 2 or 3, got {dims}")
@@ -320,6 +326,8 @@ def perlin_state(
 
     ``mean`` may be a number or a ``(batch,)`` tensor (one mean per sample); the mean of
     every sample is exact. Returns ``(batch, 1, *shape)``.
+
+    Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
     noise = perlin_noise(shape, cells, batch, generator, torch.float64)
     mean = torch.as_tensor(mean, dtype=torch.float64).reshape(-1, *[1] * (len(shape) + 1))
@@ -352,6 +360,8 @@ def torus_state(shape: Sequence[int], major: float, minor: float, epsilon: float
     """A torus of phase ``phi = 1`` around the last axis, centred in the 3D box: ``(1, 1, *shape)``.
 
     ``major``: distance from the centre to the tube's axis; ``minor``: tube radius (grid units).
+
+    Used in :ref:`07-crnn-generalisation-a-larger-box-and-a-new-shape`.
     """
     if len(shape) != 3:
         raise ValueError(f"a torus needs a 3D shape, got {tuple(shape)}")
@@ -375,6 +385,8 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
 
     Returns:
         ``(batch, frames, 1, *space)``.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
     """
     _check_field(phi0)
     if frames < 1:

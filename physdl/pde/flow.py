@@ -163,7 +163,10 @@ def solve_stokes(
 
 
 def face_average(mask: torch.Tensor) -> torch.Tensor:
-    """Node values ``(batch, 1, nx, ny)`` averaged onto the x- and y-faces, ``(batch, 2, nx, ny)``."""
+    """Node values ``(batch, 1, nx, ny)`` averaged onto the x- and y-faces, ``(batch, 2, nx, ny)``.
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
+    """
     mx = 0.5 * (mask + torch.roll(mask, -1, dims=2))
     my = 0.5 * (mask + torch.roll(mask, -1, dims=3))
     return torch.cat([mx, my], dim=1)
@@ -197,6 +200,8 @@ def random_obstacles(
     Node ``i`` sits at ``x = i / n``. ``edge = 0`` gives a binary mask; ``edge > 0`` ramps
     the mask linearly from 1 to 0 over ``edge`` grid cells across each disc's rim
     (anti-aliasing), so the obstacle's shape is not rounded to whole cells.
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     if edge < 0:
         raise ValueError(f"edge must be non-negative (grid cells), got {edge}")
@@ -234,7 +239,10 @@ def random_forces(
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """Uniform body forces of random direction and magnitude, ``(batch, 2, n, n)``."""
+    """Uniform body forces of random direction and magnitude, ``(batch, 2, n, n)``.
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
+    """
     if batch < 1 or n < 1:
         raise ValueError(f"need batch >= 1 and n >= 1, got batch={batch}, n={n}")
     if not 0 <= magnitude[0] <= magnitude[1]:
@@ -246,7 +254,10 @@ def random_forces(
 
 
 def poiseuille_profile(y: torch.Tensor, half_width: float, centre: float, force: float, nu: float) -> torch.Tensor:
-    """Plane Poiseuille velocity ``f / (2 nu) (h^2 - (y - y_c)^2)`` inside the gap, 0 outside."""
+    """Plane Poiseuille velocity ``f / (2 nu) (h^2 - (y - y_c)^2)`` inside the gap, 0 outside.
+
+    Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
+    """
     if not half_width > 0 or not nu > 0:
         raise ValueError(f"half_width and nu must be positive, got half_width={half_width}, nu={nu}")
     s = half_width**2 - (y - centre) ** 2

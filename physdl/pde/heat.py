@@ -32,7 +32,10 @@ from physdl.pde.stepper import Stepper, as_dt
 
 
 def max_eigenvalue(dx: float, dims: int = 2) -> float:
-    """Largest eigenvalue ``4 d / dx^2`` of ``L = -lap_h`` on a periodic grid (1 / length^2)."""
+    """Largest eigenvalue ``4 d / dx^2`` of ``L = -lap_h`` on a periodic grid (1 / length^2).
+
+    Used in :ref:`05-safe-von-neumann-stability-of-the-frozen-operator`.
+    """
     if dx <= 0:
         raise ValueError(f"dx must be positive, got {dx}")
     return 4 * dims / dx**2
@@ -44,7 +47,10 @@ def von_neumann_number(alpha: float, dt: float, dx: float, dims: int = 2) -> flo
 
 
 def von_neumann_limit(dt: float, dx: float, dims: int = 2) -> float:
-    """The largest ``|alpha|`` a diffusion step of size ``dt`` can take: ``2 / (dt lambda_max)``."""
+    """The largest ``|alpha|`` a diffusion step of size ``dt`` can take: ``2 / (dt lambda_max)``.
+
+    Used in :ref:`05-safe-the-data`.
+    """
     if dt <= 0:
         raise ValueError(f"dt must be positive, got {dt}")
     return 2 / (dt * max_eigenvalue(dx, dims))

@@ -275,6 +275,9 @@ def rollout(
         carry when ``return_carry``.
 
     Explained in :ref:`03-advection-the-scheme`.
+
+    Used in :ref:`04-burgers-dp-the-solver`, :ref:`06-neuradiff-the-phase-field-model-of-voids`,
+    :ref:`07-crnn-cahn-hilliard-flow`.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")

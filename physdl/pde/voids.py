@@ -61,6 +61,8 @@ class VoidParameters:
 
     Values are floats, or tensors that broadcast against ``(batch, 1, 1, 1)`` (for example one
     value per batch member). Defaults are the synthetic ground truth of the NeuraDiff code.
+
+    Used in :ref:`06-neuradiff-training`.
     """
 
     E_v: float | torch.Tensor = 8.0  # vacancy formation energy
@@ -104,6 +106,8 @@ class Irradiation:
         noise: standard deviation of the thermal noise ``xi`` (per unit time).
         r_bulk, r_surf: recombination rates in the bulk and at void surfaces (deterministic,
             used by every step).
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
 
     cascade_probability: float = 0.01
@@ -162,7 +166,10 @@ def void_free_energy(c_v: torch.Tensor, c_i: torch.Tensor) -> torch.Tensor:
 
 
 def free_energy(state: torch.Tensor, p: VoidParameters, dx: float) -> torch.Tensor:
-    """Total free energy of each state (forward-difference gradients), shape ``(batch,)``."""
+    """Total free energy of each state (forward-difference gradients), shape ``(batch,)``.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
+    """
     c_v, c_i, eta = state.unbind(1)
     bulk = (eta - 1) ** 2 * solid_free_energy(c_v, c_i, p) + eta**2 * void_free_energy(c_v, c_i)
 
@@ -184,6 +191,8 @@ def chemical_potentials(state: torch.Tensor, p: VoidParameters, dx: float) -> to
 
     Returns:
         ``(batch, 3, nx, ny)``, energy per unit volume.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
     c_v, c_i, eta = state.unbind(1)
     kT = _p(p.kT, c_v)
@@ -250,6 +259,8 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
     eigenvalue of ``-lap_h``. The limit is ``2 / rate`` for the fastest of them. ``c`` is the
     largest concentration in ``state`` when one is given (the mobility is proportional to
     it), else 1.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
     val = {f.name: float(torch.as_tensor(getattr(p, f.name)).detach().max()) for f in fields(p)}
     c_v_max, c_i_max = 1.0, 1.0
@@ -299,6 +310,8 @@ class VoidStepper(Stepper):
         conservative: ``div(M grad mu)`` (``True``) or the code's ``M lap(mu)``.
         clip: clip the fields to [0, 1] after the step.
         check: check ``dt`` (``False``: the caller has checked it, e.g. against a known state).
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
 
     channels = 3
@@ -364,6 +377,8 @@ def voids_state(n: int, centers: list[tuple[float, float]], radii: list[float], 
 
     Returns:
         ``(1, 3, n, n)`` state.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
     if len(centers) != len(radii) or not centers:
         raise ValueError("give one radius per void centre, and at least one void")
@@ -383,6 +398,8 @@ def vacancy_gradient(n: int, mean: float, amplitude: float, direction: float = 0
 
     ``direction`` is the angle (radians) of the wave vector; the supersaturation is highest
     at the box centre, so a void placed off centre grows towards it (it drifts).
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
     idx = torch.arange(n, dtype=torch.float64) - n / 2
     phase = 2 * math.pi / n * (math.cos(direction) * idx[:, None] + math.sin(direction) * idx[None, :])
@@ -393,7 +410,10 @@ def vacancy_gradient(n: int, mean: float, amplitude: float, direction: float = 0
 
 
 def void_area(eta: torch.Tensor, dx: float = 1.0, threshold: float = 0.5) -> torch.Tensor:
-    """Area of ``eta >= threshold`` in length^2, over the last two axes."""
+    """Area of ``eta >= threshold`` in length^2, over the last two axes.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
+    """
     if eta.dim() < 2:
         raise ValueError(f"eta needs two spatial axes, got shape {tuple(eta.shape)}")
     return (eta >= threshold).to(eta.dtype).sum(dim=(-2, -1)) * dx**2
@@ -403,6 +423,8 @@ def void_centroid(eta: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Periodic centroid (grid units) of ``eta >= threshold``, shape ``(..., 2)``.
 
     Uses the circular mean along each axis, so a void that crosses the boundary is handled.
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
     if eta.dim() < 2 or eta.shape[-1] != eta.shape[-2]:
         raise ValueError(f"eta must end in two equal spatial axes (a square periodic box), got {tuple(eta.shape)}")

@@ -45,7 +45,10 @@ def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = N
 
 
 def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """All ``(x_i, t_j)`` of a grid, ``(len(t) * len(x), 2)``, time-major (row ``j * nx + i``)."""
+    """All ``(x_i, t_j)`` of a grid, ``(len(t) * len(x), 2)``, time-major (row ``j * nx + i``).
+
+    Used in :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
+    """
     if x.dim() != 1 or t.dim() != 1:
         raise ValueError("x and t must be vectors")
     T, X = torch.meshgrid(t, x, indexing="ij")

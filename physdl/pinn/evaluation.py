@@ -16,6 +16,9 @@ def evaluate(model: nn.Module, points: torch.Tensor, batch_size: int = 65536) ->
 
 
 def evaluation_seconds(model: nn.Module, points: torch.Tensor, repeats: int = 3) -> float:
-    """Median wall time of :func:`evaluate` on ``points`` (after one warm-up), in seconds."""
+    """Median wall time of :func:`evaluate` on ``points`` (after one warm-up), in seconds.
+
+    Used in :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
+    """
     points = points.to(next(model.parameters()).device)
     return median_seconds(lambda: evaluate(model, points), repeats)

@@ -53,7 +53,8 @@ class Derivatives:
 def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
     """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``.
 
-    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`, :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
+    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
     """
     return d("t") + d.u * d("x") - nu * d("x", "x")
 
@@ -254,6 +255,9 @@ def train_pinn(
     collocation points, a few seconds on a CPU, counted in the histories' ``seconds``), which
     fuses the element-wise work of the forward-mode derivatives, and uses the fused Adam
     update; it needs a forward-mode loss (:func:`jet_keys`). Returns the two histories (the second is empty without L-BFGS).
+
+    Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
     if adam_steps < 0 or lbfgs_steps < 0:
         raise ValueError("step counts must be non-negative")

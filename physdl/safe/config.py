@@ -26,6 +26,8 @@ class SafeConfig:
         batch_size: simulations per phase-1 step (phase 2 uses one).
         direction: ``"stable"`` (physdl) or ``"forward"`` (the paper's equations).
         seed: weight initialisation and batch order.
+
+    Used in :ref:`05-safe-ablations`.
     """
 
     substeps: int = 50

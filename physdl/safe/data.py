@@ -191,6 +191,8 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all") -> Videos:
 
     Returns:
         :class:`Videos` with ``frames (sims, time, 1, n, n)``.
+
+    Used in :ref:`05-safe-the-data`.
     """
     split = 2 * cfg.train_runs
     ranges = {"all": range(cfg.simulations), "train": range(split), "test": range(split, cfg.simulations)}

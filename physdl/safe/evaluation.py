@@ -19,7 +19,10 @@ from physdl.safe.training import _as_video
 
 @torch.no_grad()
 def predict(model: SafeAutoencoder, videos: Videos) -> torch.Tensor:
-    """The trained model's amortised estimates ``(sims,)``, one forward pass each."""
+    """The trained model's amortised estimates ``(sims,)``, one forward pass each.
+
+    Used in :ref:`05-safe-the-trained-model`.
+    """
     model.eval()
     return torch.stack([model(videos.frames[i:i + 1], videos.sign[i:i + 1]).alpha[0] for i in range(len(videos))])
 
@@ -28,6 +31,8 @@ def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[s
     """MAE and R^2 of ``pred`` against ``true`` overall and per sign.
 
     Returns ``{"all" | "diffusion" | "mobility": {"mae", "r2", "n"}}``.
+
+    Used in :ref:`05-safe-zero-shot-recovery`.
     """
     pred, true = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(true, dtype=torch.float64)
     if pred.shape != true.shape or pred.dim() != 1:
@@ -120,6 +125,8 @@ def field_report(model: SafeAutoencoder, frames: torch.Tensor, sign: int, direct
     """Run ``model`` on one simulation and collect its fields and errors.
 
     ``alpha`` overrides the estimator (for instance with a fine-tuned value).
+
+    Used in :ref:`05-safe-inside-one-prediction`.
     """
     from physdl.safe.model import frame_pairs, propagation_alpha
 

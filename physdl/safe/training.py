@@ -24,7 +24,10 @@ from physdl.train import History, batches, fit
 
 
 def build_model(dt_save: float, dx: float, cfg: SafeConfig = SafeConfig()) -> SafeAutoencoder:
-    """A fresh SAFE-PIT-CM model seeded with ``cfg.seed``."""
+    """A fresh SAFE-PIT-CM model seeded with ``cfg.seed``.
+
+    Used in :ref:`05-safe-the-trained-model`.
+    """
     _config.seed_everything(cfg.seed)
     operator = SafeOperator(dt_save, dx, cfg.substeps)
     return SafeAutoencoder(operator, cfg.channels, cfg.d_model, cfg.heads, cfg.pool)
@@ -213,12 +216,18 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
 
 
 def estimate_all(estimator, videos: Videos, show_progress: bool | None = None, desc: str = "simulations") -> list[Estimate]:
-    """Apply ``estimator(frames, sign) -> Estimate`` to every simulation, with a progress bar."""
+    """Apply ``estimator(frames, sign) -> Estimate`` to every simulation, with a progress bar.
+
+    Used in :ref:`05-safe-zero-shot-recovery`.
+    """
     return [estimator(videos.frames[i], int(videos.sign[i])) for i in progress(range(len(videos)), desc, show_progress)]
 
 
 def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress: bool | None = None) -> torch.Tensor:
-    """Zero-shot estimates ``(sims,)`` for every simulation in ``videos`` (a fresh model each)."""
+    """Zero-shot estimates ``(sims,)`` for every simulation in ``videos`` (a fresh model each).
+
+    Used in :ref:`05-safe-ablations`.
+    """
     estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg),
                              videos, show_progress, desc="zero-shot")
     return torch.tensor([e.alpha for e in estimates])
@@ -226,7 +235,10 @@ def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress:
 
 def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig(),
                   show_progress: bool | None = None) -> torch.Tensor:
-    """Test-time estimates ``(sims,)`` of a trained ``model`` for every simulation (model untouched)."""
+    """Test-time estimates ``(sims,)`` of a trained ``model`` for every simulation (model untouched).
+
+    Used in :ref:`05-safe-the-trained-model`.
+    """
     estimates = estimate_all(lambda frames, sign: fine_tune(model, frames, sign, cfg), videos, show_progress,
                              desc="fine-tune")
     return torch.tensor([e.alpha for e in estimates])

@@ -60,7 +60,10 @@ def flow_dataset(cfg: SurrogateConfig) -> dict[str, torch.Tensor]:
 
 
 def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, dict]:
-    """First ``1 - test_fraction`` of the samples for training, the rest for testing."""
+    """First ``1 - test_fraction`` of the samples for training, the rest for testing.
+
+    Used in :ref:`01-surrogates-the-data-set`.
+    """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
     n = len(data["inputs"])

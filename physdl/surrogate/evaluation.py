@@ -16,6 +16,8 @@ def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
 
     ``||pred_c - true_c|| / ||true_c||`` with the norms taken over all samples and grid
     points of channel ``c``.
+
+    Used in :ref:`01-surrogates-how-good-are-they`.
     """
     if pred.shape != true.shape or pred.dim() != 4:
         raise ValueError(f"expected equal shapes (batch, channel, nx, ny), got {tuple(pred.shape)}, {tuple(true.shape)}")
@@ -25,12 +27,18 @@ def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Run ``model`` over ``inputs`` in batches on the model's device; CPU output."""
+    """Run ``model`` over ``inputs`` in batches on the model's device; CPU output.
+
+    Used in :ref:`01-surrogates-how-good-are-they`.
+    """
     return batched(model, inputs, batch_size)
 
 
 def time_call(fn, repeats: int = 5) -> float:
-    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0)."""
+    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0).
+
+    Used in :ref:`01-surrogates-is-the-surrogate-faster-than-the-solver`.
+    """
     warnings.warn("surrogate.time_call is deprecated; use physdl.timing.median_seconds",
                   DeprecationWarning, stacklevel=2)
     return median_seconds(fn, repeats)

@@ -41,6 +41,9 @@ class Scaled(nn.Module):
 
 
 def output_scale(targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-    """Per-channel root-mean-square of targets divided by their force magnitude, ``(channel,)``."""
+    """Per-channel root-mean-square of targets divided by their force magnitude, ``(channel,)``.
+
+    Used in :ref:`01-surrogates-two-networks-of-comparable-size`.
+    """
     return (targets / force_magnitude(inputs)).pow(2).mean(dim=(0, 2, 3)).sqrt()
 

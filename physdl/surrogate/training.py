@@ -58,7 +58,10 @@ def train_surrogate(
 
 def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
                        steps: int, lr: float = 1e-3) -> History:
-    """The lecture's sanity check: fit a single ``(1, c, nx, ny)`` pair with Adam."""
+    """The lecture's sanity check: fit a single ``(1, c, nx, ny)`` pair with Adam.
+
+    Used in :ref:`01-surrogates-first-overfit-one-sample`.
+    """
     if inputs.shape[0] != 1 or targets.shape[0] != 1:
         raise ValueError("the overfitting test takes exactly one sample (batch size 1)")
     if not isinstance(model, Scaled):
