@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from physdl import deprecation
 from physdl.config import progress_enabled
 from physdl.io import atomic_save
 
@@ -236,13 +237,4 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None) -
             yield order[i : i + batch_size]
 
 
-def __getattr__(name: str):
-    """``physdl.train.progress``: deprecated; the progress bar lives in :mod:`physdl.progress`."""
-    if name == "progress":
-        import warnings
-
-        from physdl.progress import progress
-
-        warnings.warn("physdl.train.progress moved to physdl.progress.progress", DeprecationWarning, stacklevel=2)
-        return progress
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecation.moved_attributes(__name__, {"progress": ("physdl.progress", "progress")})

@@ -150,6 +150,14 @@ def test_deprecated_chapter_configs_still_answer() -> None:
         assert neuradiff.chapter_config("quick") == sizes.chapter("neuradiff", "quick")
     with pytest.warns(DeprecationWarning):
         surrogate.chapter_config()
+    with pytest.warns(DeprecationWarning, match="physdl.sizes.SafeChapter"):
+        assert safe.ChapterConfig is sizes.SafeChapter
+    from physdl import progress, train
+
+    with pytest.warns(DeprecationWarning, match="physdl.progress.progress"):
+        assert train.progress is progress.progress
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        train.nothing  # noqa: B018
 
 
 def test_unknown_names_and_profiles_are_named() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from physdl import deprecation
 from physdl import pinn as P
 
 DOMAIN = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
@@ -52,11 +53,6 @@ class BurgersPINNConfig:
 
 
 def chapter_config(profile: str | None = None) -> BurgersPINNConfig:
-    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("burgers_pinn").method``."""
-    import warnings
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("burgers_pinn").method``."""
+    return deprecation.chapter_sizes("burgers_pinn", profile, "method")
 
-    from physdl import sizes
-
-    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("burgers_pinn").method',
-                  DeprecationWarning, stacklevel=2)
-    return sizes.chapter("burgers_pinn", profile).method

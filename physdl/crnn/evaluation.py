@@ -11,11 +11,11 @@ Sequences are ``(batch, time, 1, *space)``.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 
 import torch
 
+from physdl import deprecation
 from physdl.metrics import rmse
 from physdl.pde.stepper import rollout
 from physdl.timing import median_seconds
@@ -84,8 +84,7 @@ def power_law_exponent(t: torch.Tensor, f: torch.Tensor, t_min: float, t_max: fl
 
 def seconds_per_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
     """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0)."""
-    warnings.warn("crnn.evaluation.seconds_per_call is deprecated; use physdl.timing.median_seconds",
-                  DeprecationWarning, stacklevel=2)
+    deprecation.warn_moved("crnn.evaluation.seconds_per_call", "physdl.timing.median_seconds")
     return median_seconds(fn, repeats, warmup)
 
 

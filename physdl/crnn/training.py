@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from physdl import deprecation
 from physdl.config import describe, seed_everything
 from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
@@ -104,12 +105,9 @@ class TrainingConfig:
 
 def paper_config() -> TrainingConfig:
     """Deprecated (goes in 0.3.0): ``physdl.sizes.run("crnn-training", "paper")``."""
-    import warnings
-
     from physdl import sizes
 
-    warnings.warn('paper_config() is deprecated; use physdl.sizes.run("crnn-training", "paper")',
-                  DeprecationWarning, stacklevel=2)
+    deprecation.warn_moved("crnn.training.paper_config()", 'physdl.sizes.run("crnn-training", "paper")')
     return sizes.run("crnn-training", "paper")
 
 

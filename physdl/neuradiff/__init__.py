@@ -7,6 +7,7 @@ model, annotations, synthetic experiments, a user's own video), :mod:`~physdl.ne
 (triage training) and :mod:`~physdl.neuradiff.evaluation` (tracking, accuracy, rollouts).
 """
 
+from physdl import deprecation
 from physdl.neuradiff.config import NeuraDiffConfig, chapter_config
 from physdl.neuradiff.data import (
                                     UNKNOWN,
@@ -58,10 +59,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """``ChapterConfig``: deprecated (goes in 0.3.0); see :class:`physdl.sizes.NeuraDiffChapter`."""
-    if name == "ChapterConfig":
-        from physdl.neuradiff import config
-
-        return config.ChapterConfig
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecation.moved_attributes(__name__, {"ChapterConfig": ("physdl.sizes", "NeuraDiffChapter")})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from physdl import deprecation
 from physdl.pde import voids
 
 
@@ -59,23 +60,8 @@ class NeuraDiffConfig:
 
 
 def chapter_config(profile: str | None = None) -> object:
-    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("neuradiff")``."""
-    import warnings
-
-    from physdl import sizes
-
-    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("neuradiff")',
-                  DeprecationWarning, stacklevel=2)
-    return sizes.chapter("neuradiff", profile)
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("neuradiff")``."""
+    return deprecation.chapter_sizes("neuradiff", profile)
 
 
-def __getattr__(name: str):
-    """``ChapterConfig``: deprecated (goes in 0.3.0); the chapter's sizes are :class:`physdl.sizes.NeuraDiffChapter`."""
-    if name == "ChapterConfig":
-        import warnings
-
-        from physdl import sizes
-
-        warnings.warn("ChapterConfig moved to physdl.sizes.NeuraDiffChapter", DeprecationWarning, stacklevel=2)
-        return sizes.NeuraDiffChapter
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecation.moved_attributes(__name__, {"ChapterConfig": ("physdl.sizes", "NeuraDiffChapter")})

@@ -9,6 +9,7 @@ sub-stepped heat operator inside an autoencoder.
 - :mod:`physdl.safe.evaluation`: predictions, recovery metrics, landscapes and field reports.
 """
 
+from physdl import deprecation
 from physdl.safe.config import SafeConfig, chapter_config
 from physdl.safe.data import HeatVideoConfig, Videos, heat_videos, simulation
 from physdl.safe.evaluation import (
@@ -54,10 +55,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """``ChapterConfig``: deprecated (goes in 0.3.0); see :class:`physdl.sizes.SafeChapter`."""
-    if name == "ChapterConfig":
-        from physdl.safe import config
-
-        return config.ChapterConfig
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecation.moved_attributes(__name__, {"ChapterConfig": ("physdl.sizes", "SafeChapter")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from physdl import deprecation
 from physdl.safe.model import (
     DIRECTIONS,
 )
@@ -59,23 +60,8 @@ class SafeConfig:
 
 
 def chapter_config(profile: str | None = None) -> object:
-    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("safe")``."""
-    import warnings
-
-    from physdl import sizes
-
-    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("safe")',
-                  DeprecationWarning, stacklevel=2)
-    return sizes.chapter("safe", profile)
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("safe")``."""
+    return deprecation.chapter_sizes("safe", profile)
 
 
-def __getattr__(name: str):
-    """``ChapterConfig``: deprecated (goes in 0.3.0); the chapter's sizes are :class:`physdl.sizes.SafeChapter`."""
-    if name == "ChapterConfig":
-        import warnings
-
-        from physdl import sizes
-
-        warnings.warn("ChapterConfig moved to physdl.sizes.SafeChapter", DeprecationWarning, stacklevel=2)
-        return sizes.SafeChapter
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = deprecation.moved_attributes(__name__, {"ChapterConfig": ("physdl.sizes", "SafeChapter")})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from physdl import deprecation
+
 DATA_VERSION = "stokes-mac-fluid-force-2"
 
 
@@ -51,11 +53,6 @@ class SurrogateConfig:
 
 
 def chapter_config(profile: str | None = None) -> SurrogateConfig:
-    """Deprecated (goes in 0.3.0): use ``physdl.sizes.chapter("surrogates").method``."""
-    import warnings
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("surrogates").method``."""
+    return deprecation.chapter_sizes("surrogates", profile, "method")
 
-    from physdl import sizes
-
-    warnings.warn('chapter_config() is deprecated; use physdl.sizes.chapter("surrogates").method',
-                  DeprecationWarning, stacklevel=2)
-    return sizes.chapter("surrogates", profile).method

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
 
+from physdl import deprecation
 from physdl.nn.inference import batched
 from physdl.timing import median_seconds
 
@@ -39,6 +38,5 @@ def time_call(fn, repeats: int = 5) -> float:
 
     Used in :ref:`01-surrogates-is-the-surrogate-faster-than-the-solver`.
     """
-    warnings.warn("surrogate.time_call is deprecated; use physdl.timing.median_seconds",
-                  DeprecationWarning, stacklevel=2)
+    deprecation.warn_moved("surrogate.time_call", "physdl.timing.median_seconds")
     return median_seconds(fn, repeats)
