@@ -58,13 +58,18 @@ def device(prefer: str | None = None) -> torch.device:
     """The compute device: CUDA when available, else CPU.
 
     ``prefer`` (or the environment variable ``PHYSDL_DEVICE``) forces a device, for
-    example ``"cpu"`` on a GPU machine.
+    example ``"cpu"`` on a GPU machine, or ``"mps"`` on Apple silicon. MPS has no float64, so
+    the chapters that compute references in double precision (2, 4 and 7) need CUDA or the CPU.
     """
     choice = prefer or os.environ.get("PHYSDL_DEVICE")
     if choice:
         dev = torch.device(choice)
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("CUDA was requested but torch.cuda.is_available() is False")
+        mps = getattr(torch.backends, "mps", None)
+        if dev.type == "mps" and not (mps is not None and mps.is_available()):
+            raise RuntimeError("MPS was requested but torch.backends.mps.is_available() is False "
+                               "(it needs Apple silicon and a macOS build of torch); unset PHYSDL_DEVICE")
         return dev
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -95,3 +100,20 @@ def describe() -> dict[str, str]:
     if dev.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(dev)
     return info
+
+
+#: optional packages -> the extra of physdl that installs them
+OPTIONAL = {"skimage": ("scikit-image", "book"), "ipywidgets": ("ipywidgets", "book")}
+
+
+def require(module: str, purpose: str):
+    """Import the optional ``module`` for ``purpose``, or raise an ``ImportError`` that names the
+    package and the physdl extra that installs it (``pip install "physdl[book]"``)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        package, extra = OPTIONAL.get(module.split(".")[0], (module.split(".")[0], None))
+        hint = f'pip install "physdl[{extra}]" (or pip install {package})' if extra else f"pip install {package}"
+        raise ImportError(f"{purpose} needs {package}, which is not installed: {hint}") from err

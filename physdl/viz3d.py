@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from physdl.config import require
+
 PHASE_CMAP = "coolwarm"
 
 
@@ -46,10 +48,7 @@ def isosurface(ax, volume, level: float = 0.5, color: str = "tab:red", title: st
     """
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-    try:
-        from skimage.measure import marching_cubes
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("isosurface needs scikit-image: pip install scikit-image") from err
+    marching_cubes = require("skimage.measure", "isosurface (3D surface figures)").marching_cubes
     a = _np3(volume)
     _check_volume(a)
     if periodic:
@@ -125,7 +124,7 @@ def rollout_viewer(rollouts: Mapping[str, object], times: Sequence[float] | None
         The widget (display it). Without ipywidgets, raises ``ImportError``; use
         :func:`rollout_grid` for a static figure.
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "the interactive 3D viewer")
 
     data = {k: _np3(v) for k, v in rollouts.items()}
     shapes = {v.shape for v in data.values()}

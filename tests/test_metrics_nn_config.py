@@ -134,3 +134,39 @@ def test_install_cells_pin_this_release():
         installs = re.findall(r'"physdl @ git\+[^"]*"', chapter.read_text())
         assert all(spec == f'"{pinned}"' for spec in installs), f"{chapter.name}: {installs} is not {pinned}"
     assert len([c for c in book.glob("*.md") if pinned in c.read_text()]) >= 8
+
+
+def test_repository_url_has_one_source():
+    """Every copy of the repository address in the book, its configuration and the README is
+    ``physdl.__repository__``."""
+    import re
+    from pathlib import Path
+
+    import physdl
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.joinpath("book").glob("*.md"), root / "_config.yml", root / "README.md", root / "CITATION.cff"]
+    for path in files:
+        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", path.read_text()):
+            assert url == physdl.__repository__, f"{path.name}: {url} is not {physdl.__repository__}"
+
+
+def test_optional_dependency_names_the_extra(monkeypatch):
+    from physdl import config
+
+    monkeypatch.setitem(config.OPTIONAL, "physdl_absent_pkg", ("physdl-absent-pkg", "book"))
+    with pytest.raises(ImportError, match=r'isosurface needs physdl-absent-pkg.*physdl\[book\]'):
+        config.require("physdl_absent_pkg.measure", "isosurface")
+    assert config.OPTIONAL["skimage"] == ("scikit-image", "book")
+    assert config.require("math", "arithmetic").sqrt(4.0) == 2.0
+
+
+def test_unavailable_mps_is_named(monkeypatch):
+    import torch
+
+    from physdl import config
+
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    with pytest.raises(RuntimeError, match="MPS was requested"):
+        config.device("mps")
