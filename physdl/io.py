@@ -25,4 +25,3 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-

@@ -128,3 +128,15 @@ def test_used_objects_link_back(chapter: Path) -> None:
 def test_chapters_6_and_7_name_library_objects() -> None:
     for chapter in CHAPTERS:
         assert chapter_references(chapter), f"{chapter.name} names no physdl object with a {{py:...}} role"
+
+
+def test_the_link_checks_can_fail(tmp_path) -> None:
+    chapter = tmp_path / "09_demo.md"
+    chapter.write_text("# Demo\n\n## Fitting\n\nSee {py:func}`physdl.timing.median_seconds`.\n\n"
+                       "```{code-cell} ipython3\nfrom physdl import diffphys\n"
+                       "diffphys.unrolled_loss\n```\n")
+    assert chapter_references(chapter) == [("physdl.timing.median_seconds", 2, "Fitting")]
+    assert chapter_uses(chapter) == [("physdl.diffphys.training.unrolled_loss", 2, "Fitting")]
+    label = label_for(chapter, "Fitting")
+    assert label == "09-demo-fitting"
+    assert f":ref:`{label}`" not in inspect.getdoc(resolve("physdl.timing.median_seconds"))

@@ -55,4 +55,3 @@ class BurgersPINNConfig:
 def chapter_config(profile: str | None = None) -> BurgersPINNConfig:
     """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("burgers_pinn").method``."""
     return deprecation.chapter_sizes("burgers_pinn", profile, "method")
-

@@ -31,4 +31,3 @@ def lbfgs_points(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
     """
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     return P.FixedPoints(P.uniform_points(cfg.lbfgs_collocation, DOMAIN, gen, dtype).to(device))
-

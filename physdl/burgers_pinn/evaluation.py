@@ -26,4 +26,3 @@ def grid_error(model: torch.nn.Module) -> float:
     """
     exact = B.exact_field()
     return float((predicted_field(model) - exact).norm() / exact.norm())
-

@@ -10,4 +10,3 @@ from physdl.nn import MLP
 def network(hidden: tuple[int, ...], dtype: torch.dtype) -> MLP:
     """A tanh MLP from ``(x, t)`` to ``u`` with the given hidden widths, in ``dtype``."""
     return MLP(2, 1, hidden, activation="tanh").to(dtype)
-

@@ -64,4 +64,3 @@ def inverse_problem(cfg: BurgersPINNConfig, noise: float, dtype: torch.dtype = t
     model = P.PINN(network(cfg.hidden, dtype), {"nu": cfg.nu_start}, learn=["nu"]).to(device)
     pts = pts.to(device, dtype)
     return P.PINNLoss(model, P.burgers, pts, u.to(device, dtype), P.FixedPoints(pts))
-

@@ -20,4 +20,3 @@ def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None =
     k = torch.arange(1, modes + 1, dtype=x.dtype)
     a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
     return a @ torch.sin(math.pi * k[:, None] * x[None, :])
-

@@ -39,4 +39,3 @@ class InitialStateNet(nn.Module):
             raise ValueError(f"expected targets (batch, {self.mlp.in_features}), got {tuple(target.shape)}")
         u = target + self.mlp(target)
         return torch.cat([torch.zeros_like(u[:, :1]), u[:, 1:-1], torch.zeros_like(u[:, :1])], dim=1)
-

@@ -80,6 +80,8 @@ def unrolled_loss(solver: Stepper, u0: torch.Tensor, target: torch.Tensor, steps
 
     Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
+    if u0.shape != target.shape:
+        raise ValueError(f"u0 {tuple(u0.shape)} and target {tuple(target.shape)} must have the same shape")
     return (final_state(solver, u0, steps) - target).pow(2).mean()
 
 
@@ -90,6 +92,10 @@ def gradient_step(loss_fn: Callable[[torch.Tensor], torch.Tensor], u: torch.Tens
 
     Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
+    if not (u.is_leaf and u.requires_grad):
+        raise ValueError("u must be a leaf tensor that requires gradients: u = u.detach().requires_grad_(True)")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
     loss = loss_fn(u)
     (grad,) = torch.autograd.grad(loss, u)
     with torch.no_grad():
@@ -174,4 +180,3 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
         return (final_state(solver, net(y), steps) - y).pow(2).mean()
 
     return fit(net, loss_fn, opt, iterations, progress=progress, desc="network through solver")
-

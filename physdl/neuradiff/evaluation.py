@@ -132,4 +132,3 @@ def parameter_landscape(state0: torch.Tensor, eta_true: torch.Tensor, base: void
         state = frame_step.step(state)
         error += (state[:, 2] - eta_true[frame]).pow(2).mean(dim=(-2, -1)).double()
     return (error / (len(eta_true) - 1)).reshape(k, k)
-

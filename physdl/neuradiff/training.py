@@ -171,4 +171,3 @@ def train_next_frame(frames: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfi
 
     fit(net, loss_fn, opt, cfg.baseline_steps, progress=progress, desc="U-Net (next frame)")
     return net
-

@@ -36,6 +36,9 @@ def batched(model: nn.Module, inputs: torch.Tensor, batch_size: int,
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() == 0 or len(inputs) == 0:
+        raise ValueError("inputs must be a tensor with at least one sample along its first axis, got "
+                         f"{tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__}")
     model.eval()
     device = model_device(model)
     target = inputs.device if out_device is None else torch.device(out_device)

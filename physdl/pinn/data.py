@@ -102,4 +102,3 @@ class FixedPoints:
 
     def __call__(self, step: int) -> torch.Tensor:
         return self.points
-

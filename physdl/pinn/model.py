@@ -112,4 +112,3 @@ def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tenso
         return (p[:, 1:] - t0) / (t1 - t0) * (1 - xi * xi)
 
     return HardConstraint(net, lift, envelope)
-

@@ -296,4 +296,3 @@ def train_pinn(
                  validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
                  restore_best=False)
     return h1, h2
-

@@ -144,4 +144,3 @@ def field_report(model: SafeAutoencoder, frames: torch.Tensor, sign: int, direct
         recon_error=(out.reconstruction - video).pow(2).mean(dim=(-1, -2))[0, :, 0],
         alpha=float(a[0]),
     )
-

@@ -251,7 +251,6 @@ def _register() -> None:
 _register()
 
 
-
 def _check_video(video: torch.Tensor) -> None:
     if video.dim() != 5 or video.shape[2] != 1 or video.shape[1] < 2:
         raise ValueError(

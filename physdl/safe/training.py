@@ -242,4 +242,3 @@ def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = Safe
     estimates = estimate_all(lambda frames, sign: fine_tune(model, frames, sign, cfg), videos, show_progress,
                              desc="fine-tune")
     return torch.tensor([e.alpha for e in estimates])
-

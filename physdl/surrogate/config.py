@@ -55,4 +55,3 @@ class SurrogateConfig:
 def chapter_config(profile: str | None = None) -> SurrogateConfig:
     """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("surrogates").method``."""
     return deprecation.chapter_sizes("surrogates", profile, "method")
-

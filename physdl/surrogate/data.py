@@ -115,4 +115,3 @@ def symmetry(inputs: torch.Tensor, targets: torch.Tensor, element: int) -> tuple
 def force_magnitude(inputs: torch.Tensor) -> torch.Tensor:
     """Largest body-force magnitude of each sample, ``(batch, 1, 1, 1)``, from channels f_x, f_y."""
     return torch.linalg.vector_norm(inputs[:, :2], dim=1).amax(dim=(1, 2), keepdim=True)[:, None].clamp_min(1e-12)
-

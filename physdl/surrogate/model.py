@@ -46,4 +46,3 @@ def output_scale(targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     Used in :ref:`01-surrogates-two-networks-of-comparable-size`.
     """
     return (targets / force_magnitude(inputs)).pow(2).mean(dim=(0, 2, 3)).sqrt()
-

@@ -72,4 +72,3 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     x_norm = model.normalise_inputs(x)
     return fit(model, lambda _: (model.net(x_norm) - y_norm).pow(2).mean(), opt, steps, desc="overfit 1 sample")
-

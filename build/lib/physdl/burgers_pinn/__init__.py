@@ -1,0 +1,31 @@
+"""The Burgers PINN problems of chapter 2, built from :mod:`physdl.pinn`.
+
+Three set-ups on the course's problem (:mod:`physdl.pde.burgers`):
+
+- :func:`lecture_problem`: the lecture's PINN. Known values at ``t = 0.5`` (the 128 grid
+  positions) and on the walls, a fixed set of collocation points, 8 hidden layers of 20 tanh
+  units, plain gradient descent.
+- :func:`forward_problem`: a well-configured forward PINN. The initial and boundary
+  conditions are the data; collocation points are redrawn every step; Adam, then L-BFGS.
+- :func:`inverse_problem`: identify ``nu`` from scattered, possibly noisy samples of the
+  solution (Raissi et al.'s parameter identification).
+
+Modules: :mod:`~physdl.burgers_pinn.config`, :mod:`~physdl.burgers_pinn.data` (noisy samples,
+collocation sets), :mod:`~physdl.burgers_pinn.model` (the network),
+:mod:`~physdl.burgers_pinn.training` (the three problems) and
+:mod:`~physdl.burgers_pinn.evaluation` (errors on the lecture grid).
+"""
+
+from __future__ import annotations
+
+from physdl.burgers_pinn.config import DOMAIN, BurgersPINNConfig, chapter_config
+from physdl.burgers_pinn.data import lbfgs_points, noisy_samples
+from physdl.burgers_pinn.evaluation import grid_error, predicted_field
+from physdl.burgers_pinn.model import network
+from physdl.burgers_pinn.training import (
+    forward_problem,
+    inverse_problem,
+    lecture_problem,
+)
+
+__all__ = ['network', 'DOMAIN', 'BurgersPINNConfig', 'chapter_config', 'lecture_problem', 'forward_problem', 'inverse_problem', 'noisy_samples', 'lbfgs_points', 'predicted_field', 'grid_error']

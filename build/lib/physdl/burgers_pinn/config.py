@@ -1,0 +1,58 @@
+"""Settings of the Burgers PINNs and the problem's space-time domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from physdl import deprecation
+from physdl import pinn as P
+
+DOMAIN = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class BurgersPINNConfig:
+    """Sizes of chapter 2 for one profile.
+
+    Attributes:
+        seed: seed of weights, collocation points and noise.
+        lecture_hidden, lecture_steps, lecture_lr, lecture_collocation: the lecture's network,
+            iterations of plain gradient descent, its step size and the number of fixed
+            collocation points.
+        hidden: hidden widths of the forward and inverse PINNs.
+        initial_points, boundary_points: data points on ``t = 0`` and on each wall.
+        collocation: collocation points drawn at every Adam step.
+        lbfgs_collocation: the fixed collocation points of the L-BFGS stage.
+        adam_steps, lbfgs_steps, lr: the forward PINN's schedule (each L-BFGS step runs up to
+            20 inner iterations).
+        inverse_samples: scattered samples of the solution in the inverse problem.
+        inverse_adam_steps, inverse_lbfgs_steps: its schedule.
+        nu_start: the inverse problem's initial guess of ``nu``.
+        noise: relative noise level of the noisy inverse problem (std of the noise divided by
+            the std of the data).
+    """
+
+    seed: int = 0
+    lecture_hidden: tuple[int, ...] = (20,) * 8
+    lecture_steps: int = 10_000
+    lecture_lr: float = 0.02
+    lecture_collocation: int = 1000
+    hidden: tuple[int, ...] = (20,) * 8
+    initial_points: int = 256
+    boundary_points: int = 100
+    collocation: int = 2000
+    adam_steps: int = 5000
+    lbfgs_steps: int = 300
+    lbfgs_collocation: int = 8000
+    lr: float = 1e-3
+    inverse_samples: int = 2000
+    inverse_adam_steps: int = 3000
+    inverse_lbfgs_steps: int = 200
+    nu_start: float = 0.05
+    noise: float = 0.01
+
+
+def chapter_config(profile: str | None = None) -> BurgersPINNConfig:
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.chapter("burgers_pinn").method``."""
+    return deprecation.chapter_sizes("burgers_pinn", profile, "method")
+

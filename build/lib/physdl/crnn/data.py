@@ -1,0 +1,193 @@
+"""Training data for the Cahn-Hilliard CRNN: sequences of frames ``tau`` apart from the solver.
+
+Each sequence starts from a periodic Perlin-noise state with its own mean and feature size
+(the paper's recipe), is integrated with the explicit solver (``dt = 1.25e-3``, 400 steps per
+frame for ``tau = 0.5``), and keeps ``frames`` frames from a random starting frame on, so
+that some sequences begin at the noise and others in the coarsening stage.
+
+Command line (generates and caches, prints the cache file)::
+
+    python -m physdl.crnn.data --grid 32 --sequences 64 --frames 40
+    python -m physdl.crnn.data --grid 64 --burn-in 60 --method semi-implicit --dt 0.025
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from physdl.data import cache_path, cached
+from physdl.pde.cahn_hilliard import (
+    METHODS,
+    CahnHilliard,
+    SemiImplicitStepper,
+    perlin_state,
+    reference,
+    stepper,
+)
+from physdl.pde.stepper import rollout
+from physdl.progress import progress as progress_bar
+
+
+@dataclass(frozen=True)
+class SequenceConfig:
+    """How a set of sequences is made.
+
+    Attributes:
+        grid: points per axis of the solver grid (the paper: 64).
+        dims: 2 or 3.
+        sequences: number of sequences.
+        frames: frames kept per sequence.
+        max_start: the first kept frame is drawn uniformly from ``0 .. max_start``.
+        tau: time between frames (time units).
+        dt: solver time step.
+        mean: centre and spread of the mean of phi (normal, clipped to ``mean_range``).
+        cells: Perlin lattice cells per axis, drawn from this tuple.
+        amplitude: standard deviation of the initial fluctuation.
+        seed: random seed.
+        batch: sequences integrated together.
+        burn_in: time (units) run before the first frame, to start in the coarsening stage
+            (explicit for 5 time units, then semi-implicit with ``dt = 0.05``; only the
+            kept frames come from ``method``, the burn-in just makes a late state; with
+            ``method="semi-implicit"`` the whole burn-in is semi-implicit).
+        double: integrate in float64 (float32 otherwise; the data are stored in float32).
+        method: the solver of the kept frames: ``"explicit"`` (the paper's) or
+            ``"semi-implicit"`` (with ``dt``; much cheaper for large grids at late times,
+            where the dynamics are slow and a step of a few hundredths is accurate).
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
+
+    grid: int = 32
+    dims: int = 3
+    sequences: int = 64
+    frames: int = 40
+    max_start: int = 20
+    tau: float = 0.5
+    dt: float = 1.25e-3
+    mean: tuple[float, float] = (0.5, 0.08)
+    mean_range: tuple[float, float] = (0.3, 0.7)
+    cells: tuple[int, ...] = (2, 4)
+    amplitude: float = 0.2
+    seed: int = 0
+    batch: int = 16
+    burn_in: float = 0.0
+    double: bool = False
+    method: str = "explicit"
+    model: CahnHilliard = field(default_factory=CahnHilliard)
+
+    def __post_init__(self) -> None:
+        if self.tau <= 0 or self.dt <= 0:
+            raise ValueError(f"tau and dt must be positive, got tau = {self.tau} and dt = {self.dt}")
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
+
+    @property
+    def steps_per_frame(self) -> int:
+        steps = round(self.tau / self.dt)
+        if abs(steps * self.dt - self.tau) > 1e-9 * self.tau:
+            raise ValueError(f"tau = {self.tau} is not a whole number of steps dt = {self.dt}")
+        return steps
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def initial_states(config: SequenceConfig, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` Perlin states ``(count, 1, *space)`` with the config's spread of means and sizes.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
+    shape = (config.grid,) * config.dims
+    means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, dtype=torch.float64))
+    means = means.clamp(*config.mean_range)
+    cells = torch.tensor(config.cells)[torch.randint(len(config.cells), (count,), generator=generator)]
+    states = [
+        perlin_state(shape, means[i], int(cells[i]), config.amplitude, 1, generator, torch.float64)
+        for i in range(count)
+    ]
+    return torch.cat(states).clamp(0.0, 1.0)
+
+
+def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_time: float) -> torch.Tensor:
+    """The state after ``frames - 1`` intervals: explicit up to ``explicit_time``, then semi-implicit (dt 0.05)."""
+    if explicit_time > 0:
+        return reference(phi0, frames, config.tau, config.model, config.dt, switch_time=explicit_time,
+                         dt_late=0.05)[:, -1]
+    late = SemiImplicitStepper(tuple(phi0.shape[2:]), 0.05, config.model)
+    with torch.no_grad():
+        return rollout(late, phi0, (frames - 1) * round(config.tau / 0.05), check_every=round(config.tau / 0.05),
+                       include_initial=False, save_every=(frames - 1) * round(config.tau / 0.05))[:, -1]
+
+
+def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.Tensor]:
+    """Integrate the sequences (no cache). Returns ``{"phi": (sequences, frames, 1, *space)}``
+    in float32 and ``{"start": (sequences,)}``, the index of each sequence's first frame."""
+    g = torch.Generator().manual_seed(config.seed)
+    starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g)
+    phi0 = initial_states(config, config.sequences, g).to(torch.float64 if config.double else torch.float32)
+    total = config.max_start + config.frames
+    out = []
+    for lo in progress_bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
+        start = phi0[lo:lo + config.batch]
+        if config.burn_in > 0:
+            burn_frames = max(1, round(config.burn_in / config.tau)) + 1
+            explicit_time = min(5.0, config.burn_in) if config.method == "explicit" else 0.0
+            start = _burn_in(start, burn_frames, config, explicit_time)
+        solver = stepper(tuple(start.shape[2:]), config.dt, config.model, config.method)
+        with torch.no_grad():
+            chunk = rollout(solver, start, (total - 1) * config.steps_per_frame, config.steps_per_frame,
+                            check_every=config.steps_per_frame)
+        for j, s in enumerate(starts[lo:lo + config.batch]):
+            out.append(chunk[j, s:s + config.frames].float())
+    return {"phi": torch.stack(out), "start": starts}
+
+
+def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False) -> dict[str, torch.Tensor]:
+    """The data set for ``config``, from the cache or generated and cached."""
+    return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress))
+
+
+def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
+    """Nearest-neighbour downsampling of the last ``dims`` axes by an integer ``factor``.
+
+    Used in :ref:`07-crnn-validation-against-the-solver`.
+    """
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    if any(n % factor for n in x.shape[-dims:]):
+        raise ValueError(f"the grid {tuple(x.shape[-dims:])} is not divisible by {factor}")
+    index = (Ellipsis, *[slice(None, None, factor)] * dims)
+    return x[index]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Generate and cache one set of sequences; the defaults are the first training set of
+    ``physdl.sizes.run("crnn-training")`` for the active profile (``PHYSDL_PROFILE``)."""
+    from physdl import sizes
+
+    parser = argparse.ArgumentParser(description="Generate and cache Cahn-Hilliard training sequences "
+                                                 "(defaults: the first training set of the active profile).")
+    defaults = sizes.run("crnn-training").data[0]
+    parser.add_argument("--grid", type=int, default=defaults.grid)
+    parser.add_argument("--dims", type=int, default=defaults.dims)
+    parser.add_argument("--sequences", type=int, default=defaults.sequences)
+    parser.add_argument("--frames", type=int, default=defaults.frames)
+    parser.add_argument("--max-start", type=int, default=defaults.max_start)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    parser.add_argument("--burn-in", type=float, default=defaults.burn_in)
+    parser.add_argument("--method", choices=METHODS, default=defaults.method, help="solver of the kept frames")
+    parser.add_argument("--dt", type=float, default=defaults.dt, help="solver time step")
+    args = parser.parse_args(argv)
+    config = SequenceConfig(grid=args.grid, dims=args.dims, sequences=args.sequences, frames=args.frames,
+                            max_start=args.max_start, seed=args.seed, batch=args.batch,
+                            burn_in=args.burn_in, method=args.method, dt=args.dt)
+    data = sequences(config, progress=True)
+    print(f"{tuple(data['phi'].shape)} -> {cache_path('cahn-hilliard-sequences', config.as_dict())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""The convolutional recurrent surrogate of Lanzoni et al. (2024) for Cahn-Hilliard flow.
+
+A stack of ConvGRU layers reads the current field ``phi_t`` and carries a hidden state
+forward in time. Its output head turns the last hidden state into the next field:
+
+- :class:`ConservativeCRNN` (the paper's model): the head predicts a vector field ``u``
+  (``d`` components, the flux ``-tau J`` of one forward-Euler step), its spatial mean is
+  removed, and ``phi_next = phi + div(u)`` with a fixed central-difference divergence on the
+  periodic grid. A periodic divergence sums to zero, so the mean of ``phi`` cannot change:
+  mass is conserved by construction, whatever the weights.
+- :class:`NonConservativeCRNN` (the ablation): the head predicts ``phi_next`` directly
+  through a sigmoid, as in the 2D model the paper started from; nothing conserves mass.
+
+Both are fully convolutional with circular padding, so they apply to any grid size. Shapes:
+a field ``(batch, 1, *space)``, a sequence ``(batch, time, 1, *space)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from physdl.nn.conv import convolution
+from physdl.nn.convgru import ConvGRU
+from physdl.ops import divergence
+from physdl.pde.stepper import Stepper, saved_steps
+from physdl.pde.stepper import rollout as run_rollout
+
+Hidden = list[torch.Tensor]
+
+
+@dataclass(frozen=True)
+class CRNNArchitecture:
+    """Sizes of the network (the paper's: 2 layers of 10 channels, 3x3x3 kernels, 3D)."""
+
+    hidden_channels: int = 10
+    layers: int = 2
+    kernel_size: int = 3
+    dims: int = 3
+    conservative: bool = True
+
+
+class _CRNN(nn.Module, Stepper):
+    """Common part of the two heads: a :class:`~physdl.pde.stepper.Stepper` whose carry is the
+    ConvGRU hidden state. ``dt`` is the frame interval ``tau`` of the training data (time
+    units; 0.5 for physdl's data, :class:`physdl.crnn.data.SequenceConfig`). Any grid size."""
+
+    channels = 1
+
+    def __init__(self, arch: CRNNArchitecture, out_channels: int, dt: float = 0.5) -> None:
+        super().__init__()
+        self.arch = arch
+        self.dt = float(dt)
+        conv = convolution(arch.dims)
+        h = arch.hidden_channels
+        self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
+        self.head = nn.Sequential(
+            conv(h, h, 1), nn.Tanh(), conv(h, h, 1), nn.Tanh(),
+            conv(h, out_channels, 3, padding=1, padding_mode="circular"),
+        )
+
+    def _check(self, phi: torch.Tensor) -> None:
+        if phi.dim() != self.arch.dims + 2 or phi.shape[1] != 1:
+            raise ValueError(
+                f"expected phi shaped (batch, 1, {self.arch.dims} spatial axes), got {tuple(phi.shape)}"
+            )
+
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        self._check(state)
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def advance(self, phi: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
+        """Advance one interval ``tau``: returns ``(phi_next, hidden)``.
+
+        ``hidden=None`` starts a sequence; pass the returned ``hidden`` back to continue it.
+        """
+        self._check(phi)
+        hidden = self.recurrent(phi, hidden)
+        return self.output(phi, hidden[-1]), hidden
+
+    def step(self, phi: torch.Tensor) -> torch.Tensor:
+        """One interval ``tau`` from a fresh hidden state (use :meth:`advance` to carry it)."""
+        return self.advance(phi, None)[0]
+
+    def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None,
+                input_noise: float = 0.0) -> torch.Tensor:
+        """Predict frames ``1 .. frames-1`` of a sequence.
+
+        The first ``teacher_frames`` inputs are the true frames (teacher forcing); from then
+        on the network feeds on its own predictions. ``teacher_frames = 1`` is a full
+        autoregressive rollout from the first frame.
+
+        Args:
+            sequence: ``(batch, time, 1, *space)``; only the first ``teacher_frames`` frames
+                are read.
+            teacher_frames: number of true frames fed in (at least 1, at most ``time``).
+            frames: length of the output sequence including frame 0 (default ``time``).
+            input_noise: standard deviation of Gaussian noise added to every input (training).
+
+        Returns:
+            ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
+        """
+        if sequence.dim() != self.arch.dims + 3:
+            raise ValueError(f"expected a sequence (batch, time, 1, *space), got {tuple(sequence.shape)}")
+        frames = sequence.shape[1] if frames is None else frames
+        if not 1 <= teacher_frames <= sequence.shape[1]:
+            raise ValueError(f"teacher_frames must be in [1, {sequence.shape[1]}], got {teacher_frames}")
+        if frames < 2:
+            raise ValueError(f"frames must be at least 2, got {frames}")
+        noise = (lambda inp: inp + input_noise * torch.randn_like(inp)) if input_noise else None
+        return run_rollout(self, sequence[:, 0], frames - 1, teacher=sequence[:, :teacher_frames],
+                           input_transform=noise, include_initial=False, check_finite=False)
+
+    @torch.no_grad()
+    def rollout(self, phi0: torch.Tensor, steps: int, save_every: int = 1, hidden: Hidden | None = None,
+                progress: bool = False, return_hidden: bool = False):
+        """Autoregressive rollout of any length on any grid, without gradients.
+
+        Args:
+            phi0: ``(batch, 1, *space)``.
+            steps: number of network steps (each one interval ``tau``).
+            save_every: keep every ``save_every``-th state (and always the last one).
+            hidden: hidden state to continue from (``None``: a fresh sequence).
+            progress: show a progress bar.
+            return_hidden: also return the final hidden state, to continue later.
+
+        Returns:
+            ``(frames, times)``: ``(batch, frames, 1, *space)`` with ``phi0`` first, and the
+            step index of each frame; plus the hidden state when ``return_hidden``.
+        """
+        self._check(phi0)
+        if steps < 0 or save_every < 1:
+            raise ValueError(f"steps must be >= 0 and save_every >= 1, got {steps} and {save_every}")
+        frames, hidden = run_rollout(self, phi0, steps, save_every, carry=hidden, keep_last=True,
+                                     check_every=save_every, progress=progress, description="CRNN rollout",
+                                     return_carry=True)
+        out = (frames, torch.tensor(saved_steps(steps, save_every, keep_last=True)))
+        return (*out, hidden) if return_hidden else out
+
+
+class ConservativeCRNN(_CRNN):
+    """The paper's CRNN: ``phi_next = phi + div(u - mean(u))`` (mass conserved exactly).
+
+    Explained in :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
+    """
+
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(), dt: float = 0.5) -> None:
+        if not arch.conservative:
+            raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
+        super().__init__(arch, arch.dims, dt)
+
+    def flux(self, top: torch.Tensor) -> torch.Tensor:
+        """The flux field ``u`` (``(batch, dims, *space)``) with its spatial mean removed."""
+        u = self.head(top)
+        return u - u.mean(dim=tuple(range(2, u.dim())), keepdim=True)
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        return phi + divergence(self.flux(top), 1.0, scheme="central")
+
+
+class NonConservativeCRNN(_CRNN):
+    """The ablation: ``phi_next = sigmoid(head(h))``, free to change the mean of ``phi``."""
+
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(conservative=False), dt: float = 0.5) -> None:
+        if arch.conservative:
+            raise ValueError("NonConservativeCRNN needs arch.conservative=False; use ConservativeCRNN")
+        super().__init__(arch, 1, dt)
+
+    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.head(top))
+
+
+def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
+    """The conservative or non-conservative network for ``arch``."""
+    return ConservativeCRNN(arch) if arch.conservative else NonConservativeCRNN(arch)
+
+
+def _registry_instance(n: int | None = None, dt: float | None = None, dtype: torch.dtype = torch.float64) -> _CRNN:
+    """A small untrained 2D conservative CRNN on an ``n x n`` periodic grid, for the property suite."""
+    from physdl.ops.grid import Grid
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = ConservativeCRNN(CRNNArchitecture(hidden_channels=4, layers=1, dims=2)).to(dtype)
+    net.grid = Grid((n or 8,) * 2, 1.0)
+    return net
+
+
+def _registry_state(net: _CRNN, batch: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+    from physdl.pde.registry import smooth_field
+
+    return 0.5 + 0.2 * smooth_field(net.grid, batch, generator, dtype)
+
+
+def _register() -> None:
+    from physdl.pde.registry import register
+
+    register("crnn-conservative", _registry_instance, _registry_state, "the conservative CRNN (untrained, 2D)")
+
+
+_register()

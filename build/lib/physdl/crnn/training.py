@@ -1,0 +1,327 @@
+"""The training recipe of the Cahn-Hilliard CRNN, and its command line.
+
+Following Lanzoni et al. (2024): sequences are downsampled by 2 (nearest), augmented by the
+symmetries of the cube (90-degree rotations and reflections) and by ``phi -> 1 - phi``, and
+the loss is the mean squared error over the predicted sequence. A curriculum starts with
+teacher forcing (the network sees every true frame but the last) and ends in full
+autoregressive rollout from the first frame. Adam, checkpoints, resumable.
+
+Command line (writes the shippable weights and a JSON training log)::
+
+    python -m physdl.crnn.training --out stage1.pt
+    python -m physdl.crnn.training --init stage1.pt --steps 1600 --out physdl/crnn/weights/ch3d.pt
+
+The second command is the second stage (:func:`long_rollout_config`): it fine-tunes the first
+stage's model on full rollouts of whole sequences.
+
+The sizes of a run come from :func:`physdl.sizes.run` (``"crnn-training"``) for the profile in
+``PHYSDL_PROFILE``: the paper's scale (1850 sequences of 50 frames at 64^3, about 50 h on one
+GPU) is ``PHYSDL_PROFILE=paper``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from physdl import deprecation
+from physdl.config import describe, seed_everything
+from physdl.config import device as pick_device
+from physdl.crnn.data import SequenceConfig, downsample, sequences
+from physdl.crnn.model import CRNNArchitecture, build
+from physdl.io import atomic_save
+from physdl.train import fit
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that determines a training run.
+
+    Attributes:
+        data: the training sequences: sets that start at the noise and sets that start in the
+            coarsening stage (after a burn-in), so that late states are not out of distribution.
+        validation: the validation sequences (other seeds), rolled out over all their frames.
+        arch: the network.
+        factor: downsampling factor of the solver grid (the paper: 2).
+        window: frames per training sequence (windows drawn from the longer sequences).
+        batch: sequences per step.
+        steps: optimiser steps.
+        curriculum: fraction of ``steps`` over which teacher forcing goes from
+            ``window - 1`` frames down to 1 (full rollout from the first frame).
+        lr, lr_final: Adam learning rate, decayed as a cosine to ``lr_final``.
+        augment: use the cube symmetries and ``phi -> 1 - phi``.
+        validate_every: steps between validations (full rollouts of the validation windows).
+        mass_penalty: weight of a penalty on the change of the mean of phi (the paper adds
+            one, weakly, to the loss of its non-conservative ablation).
+        input_noise: standard deviation of Gaussian noise added to every input frame during
+            training, so that the network learns to correct small errors of its own rollouts.
+        init: weights file (written by :func:`save_weights`) to start from instead of random
+            weights: a second stage that fine-tunes a trained model, typically on longer
+            windows without teacher forcing (:func:`long_rollout_config`).
+        seed: random seed.
+    """
+
+    data: tuple[SequenceConfig, ...] = field(default_factory=lambda: (
+        SequenceConfig(),
+        SequenceConfig(sequences=32, seed=10, burn_in=50.0),
+        SequenceConfig(sequences=32, seed=11, burn_in=250.0),
+    ))
+    validation: tuple[SequenceConfig, ...] = field(default_factory=lambda: (
+        SequenceConfig(sequences=8, seed=1),
+        SequenceConfig(sequences=8, seed=12, burn_in=150.0),
+    ))
+    arch: CRNNArchitecture = field(default_factory=CRNNArchitecture)
+    factor: int = 2
+    window: int = 16
+    batch: int = 2
+    steps: int = 2500
+    curriculum: float = 0.5
+    lr: float = 2e-3
+    lr_final: float = 1e-5
+    augment: bool = True
+    validate_every: int = 250
+    mass_penalty: float = 0.0
+    input_noise: float = 0.005
+    init: str | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        frames = min(d.frames for d in (*self.data, *self.validation))
+        if self.window < 2 or self.window > frames:
+            raise ValueError(f"window must be in [2, {frames}] (the frames of a sequence), got {self.window}")
+        if len({(d.frames, d.grid, d.dims) for d in (*self.data, *self.validation)}) != 1:
+            raise ValueError("all training and validation sets need the same frames, grid and dims")
+        if not 0 <= self.curriculum <= 1:
+            raise ValueError(f"curriculum must be a fraction in [0, 1], got {self.curriculum}")
+        if self.steps < 1 or self.batch < 1:
+            raise ValueError("steps and batch must be positive")
+
+
+def paper_config() -> TrainingConfig:
+    """Deprecated (goes in 0.3.0): ``physdl.sizes.run("crnn-training", "paper")``."""
+    from physdl import sizes
+
+    deprecation.warn_moved("crnn.training.paper_config()", 'physdl.sizes.run("crnn-training", "paper")')
+    return sizes.run("crnn-training", "paper")
+
+
+def long_rollout_config(init: str | os.PathLike, base: TrainingConfig = TrainingConfig(), steps: int = 1600,
+                        lr: float = 5e-4) -> TrainingConfig:
+    """The second stage: fine-tune ``init`` on full autoregressive rollouts of whole sequences.
+
+    A model trained on short windows can fit them and still drift over long rollouts (its
+    field creeps past 0 and 1 next to the interfaces). This stage trains on the longest
+    windows the data hold, from their first frame, with no teacher forcing, at a lower rate.
+    """
+    frames = min(d.frames for d in (*base.data, *base.validation))
+    return replace(base, init=str(init), window=frames, curriculum=0.0, steps=steps, lr=lr)
+
+
+def teacher_frames(step: int, config: TrainingConfig) -> int:
+    """True frames fed in at ``step``: ``window - 1`` at the start, 1 once the curriculum ends."""
+    end = config.curriculum * config.steps
+    if end <= 0 or step >= end:
+        return 1
+    return max(1, round((config.window - 1) - (config.window - 2) * step / end))
+
+
+def augment(sequence: torch.Tensor, generator: torch.Generator | None = None, dims: int = 3) -> torch.Tensor:
+    """A random symmetry of the problem applied to whole sequences.
+
+    Each sample gets its own random permutation of the spatial axes, random flips of each
+    axis (together: the 48 rotations and reflections of the cube in 3D) and, with
+    probability 1/2, ``phi -> 1 - phi``. Each of these maps a Cahn-Hilliard solution on a
+    periodic cube to another solution.
+
+    Args:
+        sequence: ``(batch, time, 1, *space)`` with equal sizes along the spatial axes.
+    """
+    if sequence.dim() != dims + 3:
+        raise ValueError(f"expected (batch, time, 1, {dims} spatial axes), got {tuple(sequence.shape)}")
+    if len(set(sequence.shape[3:])) != 1:
+        raise ValueError(f"augmentation by axis permutations needs a cubic grid, got {tuple(sequence.shape[3:])}")
+    out = []
+    for sample in sequence:
+        perm = torch.randperm(dims, generator=generator).tolist()
+        x = sample.permute(0, 1, *[2 + p for p in perm])
+        flips = [2 + a for a in range(dims) if torch.rand((), generator=generator) < 0.5]
+        if flips:
+            x = x.flip(flips)
+        if torch.rand((), generator=generator) < 0.5:
+            x = 1 - x
+        out.append(x)
+    return torch.stack(out)
+
+
+def _windows(phi: torch.Tensor, window: int, batch: int, generator: torch.Generator) -> torch.Tensor:
+    idx = torch.randint(phi.shape[0], (batch,), generator=generator)
+    start = torch.randint(phi.shape[1] - window + 1, (batch,), generator=generator)
+    return torch.stack([phi[i, s:s + window] for i, s in zip(idx.tolist(), start.tolist())])
+
+
+def prepare(configs: tuple[SequenceConfig, ...] | SequenceConfig, factor: int, dims: int,
+            progress: bool = False) -> torch.Tensor:
+    """Load (or generate) data sets, downsample and concatenate them: ``(sequences, frames, 1, *space)``."""
+    configs = (configs,) if isinstance(configs, SequenceConfig) else configs
+    return torch.cat([downsample(sequences(c, progress)["phi"], factor, dims) for c in configs])
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` returns: the model, the history and the wall time."""
+
+    model: torch.nn.Module
+    history: object
+    seconds: float
+    config: TrainingConfig
+
+
+def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLike | None = None,
+          progress: bool | None = None, device: torch.device | None = None) -> TrainingResult:
+    """Train the CRNN with the curriculum; resumes from ``checkpoint`` when it exists.
+
+    The best-validating weights are restored at the end (the paper also keeps the model
+    with the lowest validation loss).
+    """
+    dev = device or pick_device()
+    g = seed_everything(config.seed)
+    dims = config.arch.dims
+    train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
+    val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
+    val_windows = val_phi.to(dev)
+    model = build(config.arch).to(dev)
+    if config.init is not None:
+        start_model, start_config = load_weights(config.init)
+        if start_config["arch"] != asdict(config.arch):
+            raise ValueError(f"{config.init} holds a {start_config['arch']} network, not {asdict(config.arch)}")
+        model.load_state_dict(start_model.state_dict())
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        seq = _windows(train_phi, config.window, config.batch, g)
+        if config.augment:
+            seq = augment(seq, g, dims)
+        seq = seq.to(dev)
+        pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise)
+        loss = torch.mean((pred - seq[:, 1:]) ** 2)
+        if config.mass_penalty:
+            space = tuple(range(2, pred.dim()))
+            loss = loss + config.mass_penalty * torch.mean((pred.mean(space) - seq[:, 1:].mean(space)) ** 2)
+        return loss
+
+    @torch.no_grad()
+    def validate() -> float:
+        total = 0.0
+        for chunk in val_windows.split(8):
+            total += torch.sum(torch.mean((model(chunk, 1) - chunk[:, 1:]) ** 2, dim=tuple(range(1, chunk.dim())))).item()
+        return total / val_windows.shape[0]
+
+    start = time.perf_counter()
+    history = fit(model, loss_fn, optimizer, config.steps, scheduler=scheduler, validate=validate,
+                  validate_every=config.validate_every, checkpoint=checkpoint, progress=progress, desc="CRNN")
+    return TrainingResult(model, history, time.perf_counter() - start, config)
+
+
+def _config_dict(config: TrainingConfig) -> dict:
+    return json.loads(json.dumps(asdict(config)))
+
+
+def save_weights(result: TrainingResult, path: str | os.PathLike) -> Path:
+    """Write the shippable file: weights (float32), architecture and training config.
+
+    Also writes ``<path>.log.json`` with the loss and validation curves, the wall time and
+    the machine. Load with :func:`load_weights`.
+    """
+    path = Path(path)
+    state = {k: v.detach().float().cpu() for k, v in result.model.state_dict().items()}
+    atomic_save({"model": state, "arch": asdict(result.config.arch), "config": _config_dict(result.config)}, path)
+    h = result.history
+    log = {
+        "config": _config_dict(result.config),
+        "seconds": result.seconds,
+        "machine": describe(),
+        "loss": h.loss,
+        "val_steps": h.val_steps,
+        "val": h.val,
+        "best_val": h.best_val,
+        "best_step": h.best_step,
+    }
+    if result.config.init is not None:
+        earlier = Path(result.config.init).with_suffix(".log.json")
+        log["previous_stage"] = json.loads(earlier.read_text()) if earlier.exists() else None
+    log_path = path.with_suffix(".log.json")
+    log_path.write_text(json.dumps(log, indent=1))
+    return path
+
+
+def load_weights(path: str | os.PathLike, device: torch.device | None = None) -> tuple[torch.nn.Module, dict]:
+    """Load a file written by :func:`save_weights` safely (``weights_only=True``).
+
+    Returns ``(model in eval mode, the stored training config as a dict)``.
+
+    Used in :ref:`07-crnn-training-and-the-model-this-chapter-uses`.
+    """
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("model", "arch", "config"):
+        if key not in blob:
+            raise ValueError(f"{path} is not a CRNN weights file (no {key!r} entry)")
+    model = build(CRNNArchitecture(**blob["arch"]))
+    model.load_state_dict(blob["model"])
+    return model.to(device or torch.device("cpu")).eval(), blob["config"]
+
+
+def shipped_weights(name: str = "ch3d") -> Path:
+    """Path of a weights file shipped with physdl (``physdl/crnn/weights/<name>.pt``).
+
+    Used in :ref:`07-crnn-training-and-the-model-this-chapter-uses`.
+    """
+    path = Path(__file__).parent / "weights" / f"{name}.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no shipped CRNN weights named {name!r} at {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the Cahn-Hilliard CRNN and write shippable weights.")
+    parser.add_argument("--out", required=True, help="weights file to write (a .log.json is written beside it)")
+    parser.add_argument("--scale", help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, help="override the number of optimiser steps")
+    parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
+    parser.add_argument("--init", help="weights to fine-tune on full rollouts of whole sequences (second stage)")
+    parser.add_argument("--lr", type=float, help="override the learning rate")
+    parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.scale is not None:
+        parser.error("--scale is gone: the scale is the profile, e.g. PHYSDL_PROFILE=paper "
+                     "(see physdl.sizes.run('crnn-training'))")
+    from physdl import sizes
+
+    config = sizes.run("crnn-training")
+    config = replace(config, seed=args.seed)
+    if args.non_conservative:
+        config = replace(config, arch=replace(config.arch, conservative=False), mass_penalty=1.0)
+    if args.init:
+        config = long_rollout_config(args.init, config)
+    if args.lr:
+        config = replace(config, lr=args.lr)
+    if args.steps:
+        config = replace(config, steps=args.steps)
+    ckpt = args.checkpoint or str(Path(args.out).with_suffix(".ckpt"))
+    result = train(config, checkpoint=ckpt, progress=True)
+    path = save_weights(result, args.out)
+    print(f"wrote {path} after {result.seconds / 60:.1f} min; best validation MSE {result.history.best_val:.3g}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Families of states to fit through a solver."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
+                modes: int = 3) -> torch.Tensor:
+    """Random initial states ``sum_k a_k sin(k pi x)`` with ``a_k ~ U(-1, 1) / k``, ``(count, n)``.
+
+    Each vanishes on the walls ``x = +-1``, like the course's ``-sin(pi x)``.
+
+    Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
+    """
+    if count < 1 or modes < 1 or x.dim() != 1:
+        raise ValueError(f"need count >= 1, modes >= 1 and a vector x, got {count}, {modes}, {tuple(x.shape)}")
+    k = torch.arange(1, modes + 1, dtype=x.dtype)
+    a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
+    return a @ torch.sin(math.pi * k[:, None] * x[None, :])
+

@@ -1,0 +1,42 @@
+"""What differentiable physics optimises through: the unrolled solver, and a network that
+proposes initial states."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from physdl.nn import MLP
+from physdl.pde.stepper import rollout
+
+
+def final_state(solver, u0: torch.Tensor, steps: int) -> torch.Tensor:
+    """The state after ``steps`` solver steps from a vector ``u0 (n,)`` or a batch ``(batch, n)``, same shape.
+
+    Used in :ref:`03-advection-the-gradient-by-the-chain-rule`,
+    :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
+    """
+    state = u0.reshape(-1, 1, u0.shape[-1])
+    return rollout(solver, state, steps, save_every=steps, include_initial=False, check_finite=False)[:, -1].reshape(u0.shape)
+
+
+class InitialStateNet(nn.Module):
+    """Maps a target state ``(batch, n)`` to a proposed initial state ``(batch, n)``.
+
+    A dense network (:class:`physdl.nn.MLP`) with a residual connection from its input: it
+    starts from "the initial state looks like the target" and learns the correction. The end
+    values are set to zero so that the proposal satisfies the walls.
+
+    Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
+    """
+
+    def __init__(self, n: int, hidden: tuple[int, ...] = (128, 128)) -> None:
+        super().__init__()
+        self.mlp = MLP(n, n, hidden, activation="tanh")
+
+    def forward(self, target: torch.Tensor) -> torch.Tensor:
+        if target.dim() != 2 or target.shape[1] != self.mlp.in_features:
+            raise ValueError(f"expected targets (batch, {self.mlp.in_features}), got {tuple(target.shape)}")
+        u = target + self.mlp(target)
+        return torch.cat([torch.zeros_like(u[:, :1]), u[:, 1:-1], torch.zeros_like(u[:, :1])], dim=1)
+

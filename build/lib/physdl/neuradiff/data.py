@@ -1,0 +1,370 @@
+"""NeuraDiff's data: synthetic TEM videos of growing voids, their partial annotations, and
+loading and saving real videos.
+
+Imaging: Synthetic TEM videos of voids and partial annotations.
+
+The intensity model follows the NeuraDiff authors' code: a pixel is drawn from
+``N(0.056, 0.253)`` inside a void and from ``N(-0.208, 0.214)`` in the solid, mixed by ``eta``;
+the frames are then averaged by a box filter over ``19`` frames in time and ``3 x 3`` pixels,
+and the whole video is scaled to 8 bits. The temporal box filter is what makes the noise
+small enough to track the voids by eye.
+
+Annotations are integer maps with ``1`` (void), ``0`` (solid) and :data:`UNKNOWN` (not
+annotated): a chosen fraction of frames is annotated, and in those a chosen fraction of the
+pixels, as in the paper's partial-annotation setting.
+
+Videos on disk: Read a user's own microscope video into the tensor NeuraDiff takes, and write one back.
+
+A video is a folder of image files (PNG, TIFF, JPEG; read in natural name order) or one
+multi-page TIFF. Frames become grey levels in [0, 1], shaped ``(frames, 1, height, width)``:
+8- and 16-bit images are divided by their full range, float images are scaled by the video's
+own minimum and maximum.
+
+Synthetic data sets: Synthetic experiments for NeuraDiff: a phase-field run rendered as a TEM video.
+
+A :class:`VoidScenario` fixes everything about one experiment (grid, voids, vacancy field,
+model parameters, sources, frame rate, camera); :func:`synthesise` runs the stochastic
+simulator of :mod:`physdl.pde.voids`, renders the frames with :func:`tem_video` and caches
+the result under a key of the scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from physdl import data as _data
+from physdl.ops.grid import Grid
+from physdl.pde import voids
+from physdl.pde.stepper import rollout
+
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class IntensityModel:
+    """Grey levels of the two phases (mean and standard deviation) and the blur of the camera.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
+
+    void_mean: float = 0.056
+    void_std: float = 0.253
+    solid_mean: float = -0.208
+    solid_std: float = 0.214
+    blur_frames: int = 19
+    blur_pixels: int = 3
+
+    def __post_init__(self) -> None:
+        if self.void_std < 0 or self.solid_std < 0:
+            raise ValueError("standard deviations must be non-negative")
+        if self.blur_frames < 1 or self.blur_pixels < 1 or self.blur_pixels % 2 == 0:
+            raise ValueError("blur_frames must be >= 1 and blur_pixels a positive odd number")
+
+
+def _check_eta(eta: torch.Tensor) -> None:
+    if eta.dim() != 3:
+        raise ValueError(f"eta must be (frames, nx, ny), got {tuple(eta.shape)}")
+    if eta.min() < 0 or eta.max() > 1:
+        raise ValueError(f"eta must lie in [0, 1], got [{float(eta.min()):.3g}, {float(eta.max()):.3g}]")
+
+
+def box_blur(video: torch.Tensor, frames: int, pixels: int) -> torch.Tensor:
+    """Moving average over ``frames`` in time (centred, replicated ends) and ``pixels``^2 in space
+    (periodic). ``video`` is ``(frames, nx, ny)``; the result has the same shape."""
+    if video.dim() != 3:
+        raise ValueError(f"video must be (frames, nx, ny), got {tuple(video.shape)}")
+    if frames < 1 or pixels < 1 or pixels % 2 == 0:
+        raise ValueError(f"need frames >= 1 and an odd pixels >= 1, got {frames}, {pixels}")
+    v = video[None, None]  # (1, 1, T, nx, ny)
+    pt, px = frames // 2, pixels // 2
+    v = F.pad(v, (px, px, px, px, 0, 0), mode="circular")
+    v = F.pad(v, (0, 0, 0, 0, pt, frames - 1 - pt), mode="replicate")
+    return F.avg_pool3d(v, (frames, pixels, pixels), stride=1)[0, 0]
+
+
+def tem_video(eta: torch.Tensor, model: IntensityModel | None = None,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Render ``eta`` as a TEM-like 8-bit video.
+
+    Args:
+        eta: ``(frames, nx, ny)`` order parameter in [0, 1].
+        model: grey levels and blur (defaults: :class:`IntensityModel`).
+        generator: random generator for the pixel noise.
+
+    Returns:
+        ``(frames_uint8, frames)``: the 8-bit video ``(frames, nx, ny)`` and the same as float32
+        in [0, 1] shaped ``(frames, 1, nx, ny)``, the input of the recognition net.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
+    _check_eta(eta)
+    model = model or IntensityModel()
+    eta = eta.detach().to("cpu", torch.float32)
+    noise_v = torch.randn(eta.shape, generator=generator)
+    noise_s = torch.randn(eta.shape, generator=generator)
+    raw = (eta * (model.void_mean + model.void_std * noise_v)
+           + (1 - eta) * (model.solid_mean + model.solid_std * noise_s))
+    blurred = box_blur(raw, model.blur_frames, model.blur_pixels)
+    lo, hi = blurred.min(), blurred.max()
+    as_uint8 = torch.round((blurred - lo) / (hi - lo).clamp_min(1e-12) * 255).to(torch.uint8)
+    return as_uint8, (as_uint8.float() / 255)[:, None]
+
+
+def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
+             generator: torch.Generator | None = None, always: tuple[int, ...] = ()) -> torch.Tensor:
+    """Partial annotations of ``eta >= 0.5``.
+
+    Args:
+        eta: ``(frames, nx, ny)`` true order parameter.
+        frame_fraction: share of frames that carry annotations (at least one frame).
+        pixel_fraction: share of pixels annotated within an annotated frame.
+        generator: random generator for the choice of frames and pixels.
+        always: frames to annotate in any case (counted in the fraction).
+
+    Returns:
+        ``(frames, nx, ny)`` int8 tensor of ``1`` (void), ``0`` (solid), :data:`UNKNOWN`.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
+    _check_eta(eta)
+    for name, value in (("frame_fraction", frame_fraction), ("pixel_fraction", pixel_fraction)):
+        if not 0 < value <= 1:
+            raise ValueError(f"{name} must lie in (0, 1], got {value}")
+    frames = eta.shape[0]
+    count = max(1, round(frame_fraction * frames))
+    chosen = [f for f in always if 0 <= f < frames]
+    for f in torch.randperm(frames, generator=generator).tolist():
+        if len(chosen) >= count:
+            break
+        if f not in chosen:
+            chosen.append(f)
+    labels = torch.full(eta.shape, UNKNOWN, dtype=torch.int8)
+    truth = (eta >= 0.5).to(torch.int8).cpu()
+    for f in sorted(chosen):
+        pick = torch.rand(eta.shape[1:], generator=generator) < pixel_fraction
+        labels[f][pick] = truth[f][pick]
+    return labels
+
+
+def known(labels: torch.Tensor) -> torch.Tensor:
+    """Boolean mask of annotated pixels.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
+    return labels != UNKNOWN
+
+
+def annotated_frames(labels: torch.Tensor) -> torch.Tensor:
+    """Indices of the frames that carry at least one annotation, shape ``(k,)``.
+
+    Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
+    """
+    return torch.nonzero(known(labels).flatten(1).any(1)).flatten()
+
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+
+
+def _natural_key(path: Path) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+
+
+def _grey(image) -> np.ndarray:
+    """One PIL image as a 2D numpy array (colour images are averaged to grey)."""
+    if image.mode in ("RGB", "RGBA", "P", "LA", "CMYK"):
+        image = image.convert("L")
+    return np.asarray(image)
+
+
+def _frames_from_tiff(path: Path) -> list[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as image:
+        return [_grey(page.copy()) for page in ImageSequence.Iterator(image)]
+
+
+def _to_unit(stack: np.ndarray) -> torch.Tensor:
+    if np.issubdtype(stack.dtype, np.integer):
+        return torch.from_numpy(stack.astype(np.float32) / np.iinfo(stack.dtype).max)
+    stack = stack.astype(np.float32)
+    lo, hi = float(stack.min()), float(stack.max())
+    return torch.from_numpy((stack - lo) / max(hi - lo, 1e-12))
+
+
+def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_of: int = 1) -> torch.Tensor:
+    """Load a folder of frames or a multi-page TIFF.
+
+    Args:
+        path: a folder of images or a ``.tif``/``.tiff`` file.
+        max_frames: keep only the first frames.
+        multiple_of: crop height and width (centred) to a multiple of this number, as a U-Net
+            with ``k`` levels needs ``2 ** (k - 1)``.
+
+    Returns:
+        ``(frames, 1, height, width)`` float32 tensor in [0, 1].
+
+    Used in :ref:`06-neuradiff-your-own-video`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted((f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+        if not files:
+            raise ValueError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {path}")
+        from PIL import Image
+
+        frames = []
+        for f in files[:max_frames]:
+            with Image.open(f) as image:
+                frames.append(_grey(image))
+    elif path.suffix.lower() in (".tif", ".tiff") and path.is_file():
+        frames = _frames_from_tiff(path)[:max_frames]
+    else:
+        raise ValueError(f"{path} is neither a folder of images nor a multi-page TIFF file")
+    shapes = {f.shape for f in frames}
+    if len(shapes) != 1:
+        raise ValueError(f"all frames must have the same size, found {sorted(shapes)}")
+    video = _to_unit(np.stack(frames))[:, None]
+    if multiple_of > 1:
+        h, w = video.shape[-2:]
+        nh, nw = h - h % multiple_of, w - w % multiple_of
+        if nh == 0 or nw == 0:
+            raise ValueError(f"frames of {h}x{w} are smaller than multiple_of={multiple_of}")
+        top, left = (h - nh) // 2, (w - nw) // 2
+        video = video[..., top:top + nh, left:left + nw]
+    return video.contiguous()
+
+
+def save_video(frames: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write ``(frames, nx, ny)`` or ``(frames, 1, nx, ny)`` grey levels in [0, 1] (or uint8).
+
+    A path ending in ``.tif``/``.tiff`` gives one multi-page TIFF; any other path is a folder
+    of numbered PNG files. Returns the path written.
+
+    Used in :ref:`06-neuradiff-your-own-video`.
+    """
+    from PIL import Image
+
+    if frames.dim() == 4 and frames.shape[1] == 1:
+        frames = frames[:, 0]
+    if frames.dim() != 3:
+        raise ValueError(f"frames must be (frames, nx, ny) or (frames, 1, nx, ny), got {tuple(frames.shape)}")
+    if frames.dtype != torch.uint8:
+        if frames.min() < 0 or frames.max() > 1:
+            raise ValueError("float frames must lie in [0, 1]")
+        frames = torch.round(frames * 255).to(torch.uint8)
+    images = [Image.fromarray(f.cpu().numpy()) for f in frames]
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        images[0].save(path, save_all=True, append_images=images[1:])
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        width = len(str(len(images) - 1))
+        for k, image in enumerate(images):
+            image.save(path / f"frame_{k:0{width}d}.png")
+    return path
+
+
+DATA_VERSION = "voids-1"
+
+
+@dataclass(frozen=True)
+class VoidScenario:
+    """One synthetic experiment.
+
+    Attributes:
+        n: grid points per side (periodic square, spacing ``dx``).
+        centers, radii: the voids at time 0 (grid units).
+        c_v_mean, c_v_amplitude, direction: vacancy field of the solid,
+            ``mean + amplitude cos(k . x)`` (see :func:`physdl.pde.voids.vacancy_gradient`).
+        frames: frames in the video.
+        steps_per_frame: simulation steps between frames (the ``T`` of the paper's frame pairs).
+        dt, dx: time step and grid spacing.
+        parameters, irradiation: the model that makes the data.
+        intensity: the camera model.
+        seed: seed of the cascades, the noise and the camera noise.
+    """
+
+    n: int = 64
+    centers: tuple[tuple[float, float], ...] = ((20.0, 32.0),)
+    radii: tuple[float, ...] = (8.0,)
+    c_v_mean: float = 0.33
+    c_v_amplitude: float = 0.09
+    direction: float = 0.0
+    frames: int = 80
+    steps_per_frame: int = 30
+    dt: float = 0.02
+    dx: float = 1.0
+    parameters: voids.VoidParameters = field(default_factory=voids.VoidParameters)
+    irradiation: voids.Irradiation = field(default_factory=voids.Irradiation)
+    intensity: IntensityModel = field(default_factory=IntensityModel)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.frames < 2 or self.steps_per_frame < 1:
+            raise ValueError(f"need frames >= 2 and steps_per_frame >= 1, got {self.frames}, {self.steps_per_frame}")
+        voids.check_stability(self.parameters, self.dt, self.dx)
+
+    @property
+    def dt_frame(self) -> float:
+        """Simulated time between frames."""
+        return self.steps_per_frame * self.dt
+
+    def initial_state(self) -> torch.Tensor:
+        """``(1, 3, n, n)`` state at time 0."""
+        c_v = voids.vacancy_gradient(self.n, self.c_v_mean, self.c_v_amplitude, self.direction)
+        return voids.voids_state(self.n, list(self.centers), list(self.radii), c_v_solid=c_v)
+
+
+@dataclass(frozen=True)
+class VoidVideo:
+    """A synthetic experiment: the true fields and what the camera saw.
+
+    Attributes:
+        states: ``(frames, 3, n, n)`` true ``c_v, c_i, eta``.
+        frames: ``(frames, 1, n, n)`` grey levels in [0, 1] (the 8-bit video / 255).
+        scenario: the settings that made it.
+    """
+
+    states: torch.Tensor
+    frames: torch.Tensor
+    scenario: VoidScenario
+
+    @property
+    def eta(self) -> torch.Tensor:
+        """``(frames, n, n)`` true order parameter."""
+        return self.states[:, 2]
+
+    def __len__(self) -> int:
+        return self.states.shape[0]
+
+
+def _generate(s: VoidScenario, progress: bool | None) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(s.seed)
+    state0 = s.initial_state()
+    voids.check_state(state0, "initial state")
+    solver = voids.VoidStepper(Grid((s.n, s.n), s.dx), s.dt, s.parameters, s.irradiation, stochastic=True,
+                               generator=generator)
+    states = rollout(solver, state0, (s.frames - 1) * s.steps_per_frame, s.steps_per_frame,
+                     progress=progress, description="phase field")[0]
+    video_uint8, _ = tem_video(states[:, 2], s.intensity, generator)
+    return {"states": states, "video": video_uint8}
+
+
+def synthesise(scenario: VoidScenario = VoidScenario(), progress: bool | None = None,
+               cache: bool = True) -> VoidVideo:
+    """Simulate and film ``scenario`` (cached when ``cache``).
+
+    Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
+    """
+    key = {"version": DATA_VERSION, **asdict(scenario)}
+    make = lambda: _generate(scenario, progress)  # noqa: E731
+    tensors = _data.cached("void-video", key, make) if cache else make()
+    return VoidVideo(tensors["states"].float(), (tensors["video"].float() / 255)[:, None], scenario)

@@ -1,0 +1,174 @@
+"""Training NeuraDiff: the masked loss on annotated pixels, pre-training, the triage loss that
+couples recognition and physics, and the baselines' training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from physdl import config as _config
+from physdl.neuradiff.config import NeuraDiffConfig
+from physdl.neuradiff.data import VoidVideo, known
+from physdl.neuradiff.model import (
+    NeuralPhaseField,
+    NextFrameUNet,
+    RecognitionNet,
+    TrackingUNet,
+)
+from physdl.train import History, fit
+
+
+def masked_mse(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean of ``(pred - label)^2`` over annotated pixels (zero when none is annotated)."""
+    if pred.shape != labels.shape:
+        raise ValueError(f"prediction {tuple(pred.shape)} and annotations {tuple(labels.shape)} differ in shape")
+    mask = known(labels)
+    if not mask.any():
+        return pred.sum() * 0
+    return (pred[mask] - labels[mask].to(pred.dtype)).pow(2).mean()
+
+
+def _check_inputs(video: VoidVideo, labels: torch.Tensor) -> None:
+    if labels.shape != video.eta.shape:
+        raise ValueError(f"annotations must be (frames, nx, ny) = {tuple(video.eta.shape)}, got {tuple(labels.shape)}")
+
+
+@dataclass
+class NeuraDiffResult:
+    """A trained NeuraDiff model and its training record."""
+
+    recognition: RecognitionNet
+    physics: NeuralPhaseField
+    pretrain_history: History
+    history: History
+    parameter_history: list[dict[str, float]]
+
+
+def pretrain(net: RecognitionNet, frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDiffConfig,
+             progress: bool | None = None) -> History:
+    """Fit ``eta`` to the annotations, and ``c_v``, ``c_i`` to a prior built from ``eta``.
+
+    The prior is ``c_v = eta + (1 - eta) c_v_prior``, ``c_i = (1 - eta) c_i_prior`` with the
+    net's own (detached) ``eta``, weighted 0.1: it only gives the hidden fields a sensible
+    start for the joint training.
+    """
+    device = next(net.parameters()).device
+    frames, labels = frames.to(device), labels.to(device)
+    index = torch.arange(len(frames), device=device)
+    labelled = torch.nonzero(known(labels).flatten(1).any(1)).flatten()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen)]
+        other = torch.randint(len(frames), (cfg.batch_size,), generator=gen).to(device)
+        pick = torch.cat([pick, other])
+        out = net(frames[pick], index[pick])
+        eta = out[:, 2]
+        e = eta.detach()
+        prior = torch.stack([e + (1 - e) * cfg.c_v_prior, (1 - e) * cfg.c_i_prior], dim=1)
+        return masked_mse(eta, labels[pick]) + 0.1 * (out[:, :2] - prior).pow(2).mean()
+
+    return fit(net, loss_fn, opt, cfg.pretrain_steps, progress=progress, desc="pre-train")
+
+
+def triage_loss(net: RecognitionNet, physics: NeuralPhaseField, frames: torch.Tensor, labels: torch.Tensor,
+                t: torch.Tensor, gap: int, steps_per_frame: int, cfg: NeuraDiffConfig) -> dict[str, torch.Tensor]:
+    """The three terms and the total of the triage loss for the pairs ``(t, t + gap)``.
+
+    Explained in :ref:`06-neuradiff-training`.
+    """
+    t1 = t + gap
+    rec0 = net(frames[t], t)
+    rec1 = net(frames[t1], t1)
+    a0, a1 = labels[t], labels[t1]
+    mask0 = known(a0)
+    eta0 = torch.where(mask0, a0.to(rec0.dtype), rec0[:, 2])
+    state0 = torch.cat([rec0[:, :2], eta0[:, None]], dim=1)
+    sim = physics(state0, gap * steps_per_frame)
+    l_sim = masked_mse(sim[:, 2], a1)
+    l_rec = masked_mse(torch.cat([rec0[:, 2], rec1[:, 2]]), torch.cat([a0, a1]))
+    l_sim_rec = (sim - rec1).pow(2).mean()
+    total = l_sim + cfg.lambda_rec * l_rec + cfg.lambda_sim_rec * l_sim_rec
+    return {"total": total, "sim": l_sim, "rec": l_rec, "sim_rec": l_sim_rec}
+
+
+def train(video: VoidVideo, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(),
+          progress: bool | None = None, device: torch.device | None = None) -> NeuraDiffResult:
+    """Pre-train the recognition net, then train it jointly with the phase-field parameters.
+
+    Explained in :ref:`06-neuradiff-training`.
+    """
+    _check_inputs(video, labels)
+    device = device or _config.device()
+    _config.seed_everything(cfg.seed)
+    s = video.scenario
+    net = RecognitionNet(len(video), cfg.embedding, cfg.base, cfg.levels).to(device)
+    physics = NeuralPhaseField(s.dt, s.dx, cfg.initial, irradiation=s.irradiation).to(device)
+    pre = pretrain(net, video.frames, labels, cfg, progress)
+    frames, labels = video.frames.to(device), labels.to(device)
+    opt = torch.optim.Adam([
+        {"params": net.parameters(), "lr": cfg.lr_net},
+        {"params": physics.parameters(), "lr": cfg.lr_physics},
+    ])
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    record: list[dict[str, float]] = []
+    joint = torch.nn.ModuleDict({"recognition": net, "physics": physics})
+
+    def loss_fn(step: int) -> torch.Tensor:
+        gap = int(torch.randint(1, cfg.gap + 1, (), generator=gen))
+        t = torch.randint(len(frames) - gap, (cfg.batch_size,), generator=gen).to(device)
+        terms = triage_loss(net, physics, frames, labels, t, gap, s.steps_per_frame, cfg)
+        if step % 10 == 0:
+            record.append(physics.parameters_p.as_dict())
+        return terms["total"]
+
+    hist = fit(joint, loss_fn, opt, cfg.steps, scheduler=sched, progress=progress, desc="NeuraDiff")
+    record.append(physics.parameters_p.as_dict())
+    return NeuraDiffResult(net, physics, pre, hist, record)
+
+
+def train_tracking_unet(frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(),
+                        progress: bool | None = None, device: torch.device | None = None) -> TrackingUNet:
+    """The supervised baseline: a U-Net trained only on the annotated pixels.
+
+    Used in :ref:`06-neuradiff-training`.
+    """
+    device = device or _config.device()
+    _config.seed_everything(cfg.seed)
+    net = TrackingUNet(cfg.base, cfg.levels).to(device)
+    frames, labels = frames.to(device), labels.to(device)
+    labelled = torch.nonzero(known(labels).flatten(1).any(1)).flatten()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen)]
+        return masked_mse(net(frames[pick])[:, 0], labels[pick])
+
+    fit(net, loss_fn, opt, cfg.baseline_steps, progress=progress, desc="U-Net (annotations)")
+    return net
+
+
+def train_next_frame(frames: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfig(), progress: bool | None = None,
+                     device: torch.device | None = None) -> NextFrameUNet:
+    """The dynamics baseline: a U-Net fitted to map every frame to the next one (MSE).
+
+    Used in :ref:`06-neuradiff-training`.
+    """
+    device = device or _config.device()
+    _config.seed_everything(cfg.seed)
+    net = NextFrameUNet(cfg.base, cfg.levels).to(device)
+    frames = frames.to(device)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        t = torch.randint(len(frames) - 1, (cfg.batch_size,), generator=gen).to(device)
+        return (net(frames[t]) - frames[t + 1]).pow(2).mean()
+
+    fit(net, loss_fn, opt, cfg.baseline_steps, progress=progress, desc="U-Net (next frame)")
+    return net
+

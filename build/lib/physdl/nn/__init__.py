@@ -1,0 +1,11 @@
+"""Generic networks (no physics here): multilayer perceptrons, U-Nets, ConvGRUs, the
+convolutions they share, positive parameters and batched inference."""
+
+from physdl.nn.conv import CONVOLUTIONS, convolution
+from physdl.nn.convgru import ConvGRU, ConvGRUCell
+from physdl.nn.inference import batched, model_device
+from physdl.nn.mlp import MLP, FieldMLP, count_parameters
+from physdl.nn.positive import PositiveParameters
+from physdl.nn.unet import UNet
+
+__all__ = ["CONVOLUTIONS", "convolution", "batched", "model_device", "ConvGRU", "ConvGRUCell", "MLP", "FieldMLP", "UNet", "PositiveParameters", "count_parameters"]

@@ -1,0 +1,103 @@
+"""Convolutional gated recurrent units (ConvGRU) in 1D, 2D or 3D.
+
+A ConvGRU is a GRU whose matrix products are convolutions, so its hidden state is a field
+with the spatial shape of the input (Shi et al., 2015). The cell here follows the "deeper"
+gate mapping of Lanzoni et al. (2024): every input-to-gate and hidden-to-gate map is a
+``k^d`` convolution, a tanh and a 1x1 convolution. With circular padding the cell is
+translation-equivariant on a periodic grid and applies to any grid size.
+
+Shapes: input ``(batch, in_channels, *space)``, hidden ``(batch, hidden_channels, *space)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from physdl.nn.conv import CONVOLUTIONS, convolution
+
+
+def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str) -> nn.Sequential:
+    conv = convolution(dims)
+    return nn.Sequential(
+        conv(cin, cout, kernel, padding=kernel // 2, padding_mode=padding_mode),
+        nn.Tanh(),
+        conv(cout, cout, 1),
+    )
+
+
+class ConvGRUCell(nn.Module):
+    """One ConvGRU cell.
+
+    ``r, z = sigmoid(W_x x + W_h h)``, ``c = tanh(W_xc x + W_hc (r h))``,
+    ``h_new = (1 - z) c + z h``, where every ``W`` is conv -> tanh -> 1x1 conv.
+
+    Args:
+        in_channels: channels of the input.
+        hidden_channels: channels of the hidden state.
+        kernel_size: odd kernel size of the spatial convolutions.
+        dims: number of spatial axes (1, 2 or 3).
+        padding_mode: ``"circular"`` for periodic grids, or ``"zeros"``, ``"reflect"``, ...
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3, dims: int = 3,
+                 padding_mode: str = "circular") -> None:
+        super().__init__()
+        if dims not in CONVOLUTIONS:
+            raise ValueError(f"dims must be 1, 2 or 3, got {dims}")
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        if in_channels < 1 or hidden_channels < 1:
+            raise ValueError("in_channels and hidden_channels must be positive")
+        self.dims, self.hidden_channels = dims, hidden_channels
+        self.input_gates = _gate_map(dims, in_channels, 3 * hidden_channels, kernel_size, padding_mode)
+        self.hidden_gates = _gate_map(dims, hidden_channels, 2 * hidden_channels, kernel_size, padding_mode)
+        self.hidden_candidate = _gate_map(dims, hidden_channels, hidden_channels, kernel_size, padding_mode)
+
+    def initial_state(self, x: torch.Tensor) -> torch.Tensor:
+        """A zero hidden state matching the batch and grid of ``x``."""
+        return x.new_zeros(x.shape[0], self.hidden_channels, *x.shape[2:])
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
+        """Return the new hidden state ``(batch, hidden_channels, *space)``."""
+        if x.dim() != self.dims + 2:
+            raise ValueError(f"expected input (batch, channels, {self.dims} spatial axes), got {tuple(x.shape)}")
+        if h is None:
+            h = self.initial_state(x)
+        reset_x, update_x, candidate_x = self.input_gates(x).chunk(3, dim=1)
+        reset_h, update_h = self.hidden_gates(h).chunk(2, dim=1)
+        reset = torch.sigmoid(reset_x + reset_h)
+        update = torch.sigmoid(update_x + update_h)
+        candidate = torch.tanh(candidate_x + self.hidden_candidate(reset * h))
+        return (1 - update) * candidate + update * h
+
+
+class ConvGRU(nn.Module):
+    """A stack of :class:`ConvGRUCell`; the first takes the input, each next one the hidden
+    state of the one below.
+
+    ``forward(x, hidden)`` advances every layer by one step and returns the list of new
+    hidden states (the last one is the stack's output). Pass the returned list back in to
+    continue a sequence; ``hidden=None`` starts from zeros.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int = 10, layers: int = 2, kernel_size: int = 3,
+                 dims: int = 3, padding_mode: str = "circular") -> None:
+        super().__init__()
+        if layers < 1:
+            raise ValueError(f"layers must be at least 1, got {layers}")
+        self.cells = nn.ModuleList(
+            ConvGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, kernel_size, dims, padding_mode)
+            for i in range(layers)
+        )
+
+    def forward(self, x: torch.Tensor, hidden: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        if hidden is not None and len(hidden) != len(self.cells):
+            raise ValueError(f"expected {len(self.cells)} hidden states, got {len(hidden)}")
+        new = []
+        inp = x
+        for i, cell in enumerate(self.cells):
+            h = cell(inp, None if hidden is None else hidden[i])
+            new.append(h)
+            inp = h
+        return new

@@ -1,0 +1,175 @@
+"""Transport and flux building blocks shared by the solvers: upwind differences,
+semi-Lagrangian transport, face averages, flux divergences, the gradient energy and
+periodic distances.
+
+Fields are ``(batch, channel, *space)``; ``axis`` counts spatial axes from 0. Every function
+is differentiable and keeps the device and dtype of its input.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from physdl.ops.grid import BoundaryLike, Dirichlet, as_boundary, as_spacing
+from physdl.ops.stencils import shift, spatial_dims
+
+UPWIND_SCHEMES = ("upwind", "forward")
+WALLS = ("constant", "odd")
+
+
+def _bc(bc: BoundaryLike) -> tuple[str, float]:
+    b = as_boundary(bc)
+    return b.name, (b.value if isinstance(b, Dirichlet) else 0.0)
+
+
+def _broadcast_to(x: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
+    """``x`` expanded to ``like``'s shape, or ``ValueError`` naming ``x`` when it does not broadcast."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(x).__name__}")
+    try:
+        if torch.broadcast_shapes(x.shape, like.shape) == like.shape:
+            return x.expand_as(like)
+    except RuntimeError:
+        pass
+    raise ValueError(f"{name} of shape {tuple(x.shape)} does not broadcast to the field's shape {tuple(like.shape)}")
+
+
+def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: int,
+                      bc: BoundaryLike = "periodic", scheme: str = "upwind") -> torch.Tensor:
+    """One-sided difference quotient of ``d`` along ``axis`` (1 / length times units of d).
+
+    ``scheme="upwind"``: backward ``(d_i - d_{i-1}) / dx`` where ``velocity > 0``, forward
+    ``(d_{i+1} - d_i) / dx`` elsewhere, so information is taken from where it comes from.
+    ``scheme="forward"``: the forward difference everywhere (the lecture's scheme, upwind only
+    for ``velocity < 0``). ``velocity`` broadcasts against ``d``.
+
+    Explained in :ref:`03-advection-the-scheme`.
+    """
+    if scheme not in UPWIND_SCHEMES:
+        raise ValueError(f"scheme must be one of {UPWIND_SCHEMES}, got {scheme!r}")
+    velocity = _broadcast_to(velocity, d, "velocity")
+    name, value = _bc(bc)
+    forward = (shift(d, axis, 1, name, value) - d) / dx
+    if scheme == "forward":
+        return forward
+    return torch.where(velocity > 0, (d - shift(d, axis, -1, name, value)) / dx, forward)
+
+
+def _extend_odd(q: torch.Tensor, pad: int) -> torch.Tensor:
+    """``q`` with ``pad`` ghost nodes per side along the last axis, odd about the end nodes."""
+    left = -q[..., 1 : pad + 1].flip(-1)
+    right = -q[..., -pad - 1 : -1].flip(-1)
+    return torch.cat([left, q, right], dim=-1)
+
+
+def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: float, axis: int = 0,
+                    bc: BoundaryLike = "periodic", walls: str = "constant") -> torch.Tensor:
+    """Transport ``q`` along ``axis`` for one step: each node takes the value at its departure point.
+
+    The departure point of node ``x_i`` is ``x_i - dt velocity_i``; ``q`` there is linearly
+    interpolated from its two neighbouring nodes. Stable for any ``dt``: the result is a convex
+    combination of values of ``q`` (first order in time; upwind when the Courant number is
+    below 1). The interpolation weights are differentiable in ``velocity``; the choice of the
+    two nodes is not (it is piecewise constant).
+
+    Boundaries: periodic axes wrap. On Dirichlet axes ``walls`` says what lies beyond the array:
+    ``"constant"``, the Dirichlet value; ``"odd"``, the field reflected oddly about the end nodes
+    (walls on the first and last node, kept at zero: Burgers' walls), in which case the end
+    nodes are set to zero after the step.
+
+    Args:
+        q: transported field ``(batch, channel, *space)``.
+        velocity: velocity along ``axis`` (length / time), broadcastable to ``q``.
+        dt: time step (time); dx: spacing along ``axis`` (length).
+    """
+    spatial_dims(q)
+    if walls not in WALLS:
+        raise ValueError(f"walls must be one of {WALLS}, got {walls!r}")
+    name, value = _bc(bc)
+    dim = 2 + axis
+    shift_cells = (dt / dx * _broadcast_to(velocity, q, "velocity")).movedim(dim, -1)
+    q = q.movedim(dim, -1)
+    n = q.shape[-1]
+    index = torch.arange(n, dtype=q.dtype, device=q.device)
+    if name == "periodic":
+        # Wrap the two neighbours of each departure point: no ghost layer whose width depends
+        # on the data, so the step traces into one static graph (torch.compile).
+        pos = index - shift_cells
+        left = pos.detach().floor()
+        w = pos - left
+        i0 = left.long().remainder(n)
+        out = torch.gather(q, -1, i0) * (1 - w) + torch.gather(q, -1, (i0 + 1).remainder(n)) * w
+        return out.movedim(-1, dim)
+    if n < 4:
+        raise ValueError(f"semi-Lagrangian transport on a Dirichlet axis needs at least 4 nodes, got {n}")
+    # A ghost layer wide enough for the longest departure (at most one reflection).
+    pad = min(int(shift_cells.detach().abs().max().ceil()) + 1, n - 2)
+    if walls == "odd":
+        ext = _extend_odd(q, pad)
+    else:
+        ghost = torch.full_like(q[..., :1], value).expand(*q.shape[:-1], pad)
+        ext = torch.cat([ghost, q, ghost], dim=-1)
+    pos = index + pad - shift_cells
+    i0 = pos.detach().floor().clamp(0, n + 2 * pad - 2)
+    w = pos - i0
+    i0 = i0.long()
+    out = torch.gather(ext, -1, i0) * (1 - w) + torch.gather(ext, -1, i0 + 1) * w
+    if walls == "odd":
+        zero = torch.zeros_like(out[..., :1])
+        out = torch.cat([zero, out[..., 1:-1], zero], dim=-1)
+    return out.movedim(-1, dim)
+
+
+def face_average(m: torch.Tensor, axis: int, bc: BoundaryLike = "periodic") -> torch.Tensor:
+    """``(m_i + m_{i+1}) / 2``: ``m`` on the face between node ``i`` and ``i + 1`` along ``axis``."""
+    name, value = _bc(bc)
+    return 0.5 * (m + shift(m, axis, 1, name, value))
+
+
+def flux_divergence(mobility: torch.Tensor, potential: torch.Tensor, dx: object,
+                    bc: BoundaryLike = "periodic") -> torch.Tensor:
+    """``div(M grad mu)`` in conservative form, with ``M`` averaged onto the faces.
+
+    ``sum_a [M_{i+1/2} (mu_{i+1} - mu_i) - M_{i-1/2} (mu_i - mu_{i-1})] / dx_a^2``. On a periodic
+    grid the face fluxes cancel in the sum over nodes, so the result sums to zero (mass is
+    conserved to round-off). ``mobility`` broadcasts against ``potential``.
+    """
+    d = spatial_dims(potential)
+    h = as_spacing(dx, d)
+    name, value = _bc(bc)
+    mobility = _broadcast_to(mobility, potential, "mobility")
+    out = torch.zeros_like(potential)
+    for a in range(d):
+        # Written with the face i - 1/2 (flux into node i from the left), in this order, so that
+        # the forward and the backward pass round exactly as the void model always has.
+        m_face = 0.5 * (mobility + shift(mobility, a, -1, name, value))
+        flux = m_face * (shift(potential, a, -1, name, value) - potential) / h[a]
+        out = out + (flux - shift(flux, a, 1, name, value)) / h[a]
+    return out
+
+
+def gradient_energy(u: torch.Tensor, dx: object) -> torch.Tensor:
+    """``|grad u|^2 / 2`` at each node with forward differences on a periodic grid.
+
+    Forward differences pair with the compact laplacian: the derivative of
+    ``sum gradient_energy(u) dx^d`` with respect to ``u_i`` is ``-lap_h(u)_i dx^d``.
+    Returns a tensor shaped like ``u`` (units of u^2 / length^2).
+    """
+    d = spatial_dims(u)
+    h = as_spacing(dx, d)
+    return 0.5 * sum(((shift(u, a, 1) - u) / h[a]) ** 2 for a in range(d))
+
+
+def periodic_offset(a: torch.Tensor, b: torch.Tensor | float, period: float) -> torch.Tensor:
+    """Signed shortest offset ``a - b`` on a circle of circumference ``period``, in ``[-period/2, period/2)``."""
+    if not period > 0:
+        raise ValueError(f"period must be positive, got {period}")
+    return torch.remainder(a - b + period / 2, period) - period / 2
+
+
+def periodic_distance(a: torch.Tensor, b: torch.Tensor | float, period: float) -> torch.Tensor:
+    """Shortest distance ``|a - b|`` on a circle of circumference ``period``, in ``[0, period/2]``."""
+    if not period > 0:
+        raise ValueError(f"period must be positive, got {period}")
+    r = torch.remainder(a - b, period)
+    return torch.minimum(r, period - r)

@@ -1,0 +1,299 @@
+"""Training a PINN: derivatives of the network, PDE residuals, the loss and the fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from physdl.nn import taylor
+from physdl.pinn.data import COORDINATES
+from physdl.pinn.model import PINN, HardConstraint
+from physdl.train import History, fit
+
+Equation = Callable[..., torch.Tensor]
+
+
+"""``equation(d: Derivatives, **coefficients) -> residual (n, 1)``."""
+
+
+class Derivatives:
+    """Derivatives of a network's output at given points, by automatic differentiation.
+
+    ``d("t")`` is ``du/dt``, ``d("x", "x")`` is ``d2u/dx2``; each is computed once and cached.
+    ``d.u`` is the value itself. All are ``(n, 1)`` and stay in the autograd graph, so a loss
+    built from them can be back-propagated into the network's weights.
+
+    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`.
+    """
+
+    def __init__(self, u: torch.Tensor, points: torch.Tensor, names: Sequence[str] = COORDINATES) -> None:
+        if u.shape != (points.shape[0], 1):
+            raise ValueError(f"u must be shaped (n, 1) = ({points.shape[0]}, 1), got {tuple(u.shape)}")
+        if not points.requires_grad:
+            raise ValueError("points must require grad; build them with points.requires_grad_()")
+        self.u, self.points, self.names = u, points, tuple(names)
+        self._cache: dict[tuple[str, ...], torch.Tensor] = {(): u}
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        for n in names:
+            if n not in self.names:
+                raise ValueError(f"unknown coordinate {n!r}; the coordinates are {self.names}")
+        key = tuple(names)
+        if key not in self._cache:
+            lower = self(*key[:-1])
+            (g,) = torch.autograd.grad(lower, self.points, torch.ones_like(lower), create_graph=True)
+            k = self.names.index(key[-1])
+            self._cache[key] = g[:, k : k + 1]
+        return self._cache[key]
+
+
+def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
+    """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``.
+
+    Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
+    """
+    return d("t") + d.u * d("x") - nu * d("x", "x")
+
+
+def heat(d: Derivatives, kappa: torch.Tensor | float) -> torch.Tensor:
+    """Residual of the heat equation, ``u_t - kappa u_xx``."""
+    return d("t") - kappa * d("x", "x")
+
+
+@dataclass
+class PINNLoss:
+    """The loss ``alpha_0 * data + alpha_1 * residual`` as a function of the step.
+
+    Attributes:
+        model: the :class:`PINN`.
+        equation: the PDE residual, e.g. :func:`burgers`.
+        data_points, data_values: supervised points ``(n, 2)`` and values ``(n, 1)`` (known
+            values, initial and boundary conditions).
+        collocation: ``step -> (m, 2)`` points where the residual is evaluated.
+        alpha0, alpha1: weights of the supervised and residual terms.
+        forward_mode: propagate the input derivatives forward through a tanh MLP
+            (:func:`residual`); faster, equal to rounding.
+    """
+
+    model: PINN
+    equation: Equation
+    data_points: torch.Tensor
+    data_values: torch.Tensor
+    collocation: Callable[[int], torch.Tensor]
+    alpha0: float = 1.0
+    alpha1: float = 1.0
+    forward_mode: bool = False
+
+    def __post_init__(self) -> None:
+        if self.data_values.shape != (self.data_points.shape[0], 1):
+            raise ValueError(f"data_values must be shaped (n, 1) = ({self.data_points.shape[0]}, 1), "
+                             f"got {tuple(self.data_values.shape)}")
+        if self.alpha0 < 0 or self.alpha1 < 0:
+            raise ValueError(f"loss weights must be non-negative, got {self.alpha0}, {self.alpha1}")
+
+    def residual(self, points: torch.Tensor) -> torch.Tensor:
+        """PDE residual of the model at ``points``, ``(n, 1)`` (differentiable)."""
+        return residual(self.model, points, self.equation, self.forward_mode)
+
+    def terms(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(data term, residual term)`` at ``step``, both means of squares."""
+        return self.terms_at(self.collocation(step).to(self.data_points.device))
+
+    def terms_at(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(data term, residual term)`` with the residual at the given ``points``."""
+        if len(self.data_points):
+            data = (self.model(self.data_points) - self.data_values).pow(2).mean()
+        else:  # a hard-constrained ansatz may need no supervised points
+            data = torch.zeros((), dtype=points.dtype, device=points.device)
+        res = self.residual(points).pow(2).mean()
+        return data, res
+
+    def at(self, points: torch.Tensor) -> torch.Tensor:
+        """The loss with the residual at the given collocation ``points`` ``(m, 2)``.
+
+        Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`.
+        """
+        data, res = self.terms_at(points)
+        return self.alpha0 * data + self.alpha1 * res
+
+    def __call__(self, step: int) -> torch.Tensor:
+        return self.at(self.collocation(step).to(self.data_points.device))
+
+
+class _Recorder:
+    """Stands in for :class:`Derivatives` to find out which derivatives an equation uses."""
+
+    def __init__(self, dtype: torch.dtype, device: torch.device, names: Sequence[str] = COORDINATES) -> None:
+        self.names = tuple(names)
+        self.u = torch.zeros(1, 1, dtype=dtype, device=device)
+        self.keys: set[tuple[str, ...]] = set()
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        for n in names:
+            if n not in self.names:
+                raise ValueError(f"unknown coordinate {n!r}; the coordinates are {self.names}")
+        self.keys.add(tuple(names))
+        return self.u
+
+
+class JetDerivatives:
+    """The :class:`Derivatives` interface, filled by forward propagation through a tanh MLP.
+
+    Computes ``u`` and exactly the derivatives in ``keys`` (names such as ``("x", "x")``) in
+    one pass with :func:`physdl.nn.taylor.jet` (or :meth:`HardConstraint.jet`); asking for any other raises ``KeyError``.
+    """
+
+    def __init__(self, net: nn.Module, points: torch.Tensor, keys: set[tuple[str, ...]],
+                 names: Sequence[str] = COORDINATES) -> None:
+        self.names = tuple(names)
+        index = {n: i for i, n in enumerate(self.names)}
+        wanted = [tuple(index[n] for n in key) for key in keys]
+        values = net.jet(points, wanted) if isinstance(net, HardConstraint) else taylor.jet(net, points, wanted)
+        self.u = values[()]
+        self._cache = {key: values[tuple(sorted(index[n] for n in key))] for key in keys}
+        self._cache[()] = self.u
+
+    def __call__(self, *names: str) -> torch.Tensor:
+        if names not in self._cache:
+            raise KeyError(f"derivative {names} was not computed; computed: {sorted(self._cache)}")
+        return self._cache[names]
+
+
+def jet_keys(model: PINN, equation: Equation, dtype: torch.dtype = torch.float32,
+             device: torch.device | str = "cpu") -> set[tuple[str, ...]] | None:
+    """The derivatives ``equation`` asks of ``model``, when they can be propagated forward.
+
+    Returns the set of derivative names (such as ``("x", "x")``) when the model's network is a
+    tanh :class:`physdl.nn.MLP`, alone or inside a :class:`HardConstraint`, and no derivative
+    is above second order; else ``None`` (the residual then needs autograd, which
+    differentiates the network twice).
+    """
+    inner = model.net.net if isinstance(model.net, HardConstraint) else model.net
+    if not taylor.supports(inner):
+        return None
+    probe = _Recorder(dtype, torch.device(device))
+    equation(probe, **model.coefficients())
+    return probe.keys if all(len(key) <= 2 for key in probe.keys) else None
+
+
+def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = False) -> torch.Tensor:
+    """Residual of ``equation`` for ``model`` at ``points`` ``(n, 2)``, ``(n, 1)``.
+
+    With ``forward_mode``, when the network is a tanh :class:`physdl.nn.MLP` and the
+    equation needs derivatives up to second order (:func:`jet_keys`), they are propagated
+    forward with the values (:mod:`physdl.nn.taylor`) instead of differentiating the network
+    twice by autograd: one graph instead of three, the same numbers to rounding, and a loss
+    that ``torch.compile`` can trace in one piece. ``forward_mode=True`` asks for it (autograd
+    is the default, and the fallback for any other network).
+    """
+    coefficients = model.coefficients()
+    if forward_mode:
+        keys = jet_keys(model, equation, points.dtype, points.device)
+        if keys is not None:
+            return equation(JetDerivatives(model.net, points.detach(), keys), **coefficients)
+    pts = points.detach().clone().requires_grad_(True)
+    d = Derivatives(model(pts), pts)
+    return equation(d, **coefficients)
+
+
+def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_size: int = 16384) -> torch.Tensor:
+    """The ``n`` rows of ``candidates`` ``(m, 2)`` where the PDE residual is largest, ``(n, 2)``.
+
+    Residual-based adaptive refinement (RAR, Lu et al. 2021): adding these points to the
+    collocation set puts them where the network fits the PDE worst, typically around a
+    shock, which a uniform set resolves poorly. The residual is evaluated in batches and
+    nothing is kept for the gradient.
+
+    Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
+    """
+    if not 0 < n <= len(candidates):
+        raise ValueError(f"n must be between 1 and the number of candidates ({len(candidates)}), got {n}")
+    dev = loss.data_points.device
+    with torch.enable_grad():  # the autograd residual needs it even when no gradient is kept
+        size = torch.cat([loss.residual(chunk.to(dev)).detach().abs()[:, 0]
+                          for chunk in candidates.split(batch_size)])
+    return candidates[size.topk(n).indices.to(candidates.device)]
+
+
+def _adam(params: list[torch.Tensor], lr: float, fused: bool) -> torch.optim.Adam:
+    """Adam; with ``fused=True`` the single-kernel update where this torch build has one for
+    the parameters' device (CPU since torch 2.4), else the default implementation."""
+    if fused:
+        try:
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except RuntimeError:
+            pass
+    return torch.optim.Adam(params, lr=lr)
+
+
+def train_pinn(
+    loss: PINNLoss,
+    adam_steps: int,
+    lbfgs_steps: int = 0,
+    lr: float = 1e-3,
+    validate: Callable[[], float] | None = None,
+    validate_every: int = 500,
+    progress: bool | None = None,
+    optimizer: str = "adam",
+    lbfgs_collocation: Callable[[int], torch.Tensor] | None = None,
+    lbfgs_history: int = 50,
+    compile: bool = False,
+) -> tuple[History, History]:
+    """Adam (or plain gradient descent) for ``adam_steps``, then L-BFGS for ``lbfgs_steps``.
+
+    ``optimizer`` is ``"adam"`` or ``"sgd"`` (the lecture's plain gradient descent) for the
+    first stage. The L-BFGS stage uses torch's L-BFGS with a strong-Wolfe line search and 20
+    inner iterations per step, on ``lbfgs_collocation`` when given (typically a larger, fixed
+    set: L-BFGS builds its curvature model from a loss that should not change under it) and
+    otherwise on the loss's own collocation points, fixed within each step; it keeps
+    ``lbfgs_history`` curvature pairs. Both stages run through :func:`physdl.train.fit`.
+    ``compile=True`` runs the loss through ``torch.compile`` (one compilation per number of
+    collocation points, a few seconds on a CPU, counted in the histories' ``seconds``), which
+    fuses the element-wise work of the forward-mode derivatives, and uses the fused Adam
+    update; it needs a forward-mode loss (:func:`jet_keys`). Returns the two histories (the second is empty without L-BFGS).
+
+    Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
+    :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
+    """
+    if adam_steps < 0 or lbfgs_steps < 0:
+        raise ValueError("step counts must be non-negative")
+    if lbfgs_history < 1:
+        raise ValueError(f"lbfgs_history must be positive, got {lbfgs_history}")
+    model = loss.model
+    if compile and not (loss.forward_mode and jet_keys(model, loss.equation) is not None):
+        raise ValueError("compile=True needs a loss with forward_mode=True on a tanh MLP (torch.compile "
+                         "cannot differentiate the autograd residual twice); use compile=False")
+    if optimizer == "adam":
+        first = _adam(list(model.parameters()), lr, fused=compile)
+    elif optimizer == "sgd":
+        first = torch.optim.SGD(model.parameters(), lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    value = torch.compile(loss.at, dynamic=False) if compile else loss.at
+    dev = loss.data_points.device
+
+    def adam_loss(step: int) -> torch.Tensor:
+        return value(loss.collocation(step).to(dev))
+
+    h1 = fit(model, adam_loss, first, adam_steps, validate=validate, validate_every=validate_every,
+             progress=progress, desc=f"PINN {optimizer}", restore_best=False)
+    h2 = History()
+    if lbfgs_steps:
+        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=lbfgs_history,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+        # L-BFGS needs a loss that does not change within a step: fix the collocation points
+        # of each step (ResampledPoints does) and offset the step index past the first stage.
+        points = loss.collocation if lbfgs_collocation is None else lbfgs_collocation
+
+        def lbfgs_loss(step: int) -> torch.Tensor:
+            return value(points(adam_steps + step).to(dev))
+
+        h2 = fit(model, lbfgs_loss, lbfgs, lbfgs_steps, validate=validate,
+                 validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
+                 restore_best=False)
+    return h1, h2
+

@@ -1,0 +1,118 @@
+"""The surrogate's data set: random forces and obstacles, the Stokes flow they drive, and the
+eight symmetries of the square that map one sample to another."""
+
+from __future__ import annotations
+
+import torch
+
+from physdl.data import cached
+from physdl.pde.flow import face_average, random_forces, random_obstacles, solve_stokes
+from physdl.surrogate.config import SurrogateConfig
+
+INPUTS = ("f_x", "f_y", "mask")
+
+
+OUTPUTS = ("p", "u_x", "u_y")
+
+
+# Bump when the data generator changes, so that stale cache files are not reused.
+
+
+# Where each channel lives on the staggered grid: "x"/"y" = the x/y component of a vector on
+# the x/y faces, "s" = a scalar at the nodes.
+INPUT_ROLES = ("x", "y", "s")
+
+
+OUTPUT_ROLES = ("s", "x", "y")
+
+
+def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, edge: float = 0.0,
+                   chunk: int = 500) -> dict[str, torch.Tensor]:
+    """Random obstacles and uniform body forces acting on the fluid, and their Stokes flows.
+
+    Returns ``{"inputs": (samples, 3, n, n), "targets": (samples, 3, n, n)}`` in float32,
+    channels :data:`INPUTS` and :data:`OUTPUTS`; solved in float64.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    mask = random_obstacles(samples, n, generator=gen, edge=edge)
+    # The body force drives the fluid only; the obstacles are held in place. The force lives
+    # on the faces, so it is masked by the mask averaged onto the faces, which keeps the data
+    # set exactly symmetric under the reflections and rotations of the grid (see symmetry).
+    force = random_forces(samples, n, generator=gen) * (1 - face_average(mask))
+    p, u = [], []
+    for i in range(0, samples, chunk):
+        sol = solve_stokes(force[i : i + chunk], mask[i : i + chunk], 1.0 / n, nu=nu, penalty=penalty)
+        p.append(sol.pressure)
+        u.append(sol.velocity)
+    inputs = torch.cat([force, mask], dim=1).float()
+    targets = torch.cat([torch.cat(p), torch.cat(u)], dim=1).float()
+    return {"inputs": inputs, "targets": targets}
+
+
+def flow_dataset(cfg: SurrogateConfig) -> dict[str, torch.Tensor]:
+    """The chapter's data set, generated once and then read from the cache.
+
+    Explained in :ref:`01-surrogates-the-data-set`.
+    """
+    d = cfg.data_config()
+    args = {k: v for k, v in d.items() if k != "generator"}
+    return cached("stokes-obstacles", d, lambda: generate_flows(**args))
+
+
+def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, dict]:
+    """First ``1 - test_fraction`` of the samples for training, the rest for testing.
+
+    Used in :ref:`01-surrogates-the-data-set`.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    n = len(data["inputs"])
+    cut = n - max(1, round(n * test_fraction))
+    return ({k: v[:cut] for k, v in data.items()}, {k: v[cut:] for k, v in data.items()})
+
+
+def _transform_channels(t: torch.Tensor, roles: tuple[str, ...], transpose: bool,
+                        flip_x: bool, flip_y: bool) -> torch.Tensor:
+    """Apply one element of the square's symmetry group to fields on the staggered grid."""
+    if t.dim() != 4 or t.shape[1] != len(roles):
+        raise ValueError(f"expected (batch, {len(roles)}, nx, ny), got {tuple(t.shape)}")
+    chans = [c.transpose(-2, -1) if transpose else c for c in t.unbind(dim=1)]
+    if transpose:
+        # The transposed x-component is the y-component of the transposed field, and back.
+        ix, iy = roles.index("x"), roles.index("y")
+        chans[ix], chans[iy] = chans[iy], chans[ix]
+    for flip, axis, comp in ((flip_x, -2, "x"), (flip_y, -1, "y")):
+        if not flip:
+            continue
+        for k, r in enumerate(roles):
+            c = chans[k].flip(axis)
+            # x -> -x maps face i + 1/2 to face n - 1 - i (a plain flip) but node i to node
+            # n - i (a flip and a shift by one); the component along the axis changes sign.
+            chans[k] = -c if r == comp else torch.roll(c, 1, dims=axis)
+    return torch.stack(chans, dim=1)
+
+
+def symmetry(inputs: torch.Tensor, targets: torch.Tensor, element: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One of the 8 symmetries of the periodic square applied to a data pair.
+
+    ``element`` in ``0..7`` encodes (transpose, flip x, flip y) as bits 2, 1, 0; element 0 is the
+    identity. Fields are treated where they live on the staggered grid (``INPUT_ROLES``,
+    ``OUTPUT_ROLES``), so the transformed pair is again an exact solution of the discrete
+    problem: a free, exact data augmentation. ``inputs`` and ``targets`` are
+    ``(batch, 3, n, n)``; the grid must be square for a transpose.
+
+    Explained in :ref:`01-surrogates-training-on-the-data-set`.
+    """
+    if not 0 <= element < 8:
+        raise ValueError(f"element must be in 0..7, got {element}")
+    transpose, flip_x, flip_y = bool(element & 4), bool(element & 2), bool(element & 1)
+    if transpose and inputs.shape[-1] != inputs.shape[-2]:
+        raise ValueError(f"a transpose needs a square grid, got {tuple(inputs.shape[-2:])}")
+    return (_transform_channels(inputs, INPUT_ROLES, transpose, flip_x, flip_y),
+            _transform_channels(targets, OUTPUT_ROLES, transpose, flip_x, flip_y))
+
+
+def force_magnitude(inputs: torch.Tensor) -> torch.Tensor:
+    """Largest body-force magnitude of each sample, ``(batch, 1, 1, 1)``, from channels f_x, f_y."""
+    return torch.linalg.vector_norm(inputs[:, :2], dim=1).amax(dim=(1, 2), keepdim=True)[:, None].clamp_min(1e-12)
+
