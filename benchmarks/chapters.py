@@ -1,6 +1,6 @@
 """Wall time of every chapter notebook, in the quick and default profiles.
 
-Each notebook is copied to a temporary folder and executed top to bottom with
+Each notebook (the generated one readers open on Colab) is copied to a temporary folder and executed top to bottom with
 ``jupyter execute`` in a fresh kernel, with a fresh, empty data cache (so the time includes
 generating the chapter's data, as on a reader's first run) and progress bars off. Results
 are merged into ``results/chapters.json`` profile by profile, so the two profiles can be
@@ -29,13 +29,14 @@ try:
 except ImportError:  # run as a script from benchmarks/
     import common  # type: ignore[no-redef]
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PROFILES = ("quick", "default")
 
 
 def notebooks(only: list[str] | None = None) -> list[Path]:
-    """The chapter notebooks ``book/NN_*.ipynb`` (optionally only those numbered in ``only``)."""
-    found = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+    """The chapter notebooks readers run, ``notebooks/NN_*.ipynb`` (optionally only those
+    numbered in ``only``)."""
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     return [p for p in found if only is None or p.name[:2] in only]
 
 

@@ -5,7 +5,7 @@ versions (same profile, fresh data cache) and diff the two files.
 
 Usage::
 
-    python benchmarks/glued.py --profile default --only 03 04 --out glued.json
+    python benchmarks/glued.py --profile default --only 03 04 --out glued.json [--notebooks DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PROFILES = ("quick", "default")
 
 
@@ -58,12 +58,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=PROFILES, default="quick")
     parser.add_argument("--only", nargs="+", required=True, help="chapter numbers, e.g. 03 04")
-    parser.add_argument("--book", type=Path, default=BOOK, help="the book folder (default: this checkout's)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
+                        help="the folder of generated notebooks (default: this checkout's notebooks/)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write (must not exist)")
     args = parser.parse_args()
     if args.out.exists():
         parser.error(f"{args.out} exists; choose another name or remove it")
-    chapters = {p.name[:2]: p for p in sorted(args.book.glob("[0-9][0-9]_*.ipynb"))}
+    chapters = {p.name[:2]: p for p in sorted(args.notebooks.glob("[0-9][0-9]_*.ipynb"))}
     missing = [c for c in args.only if c not in chapters]
     if missing:
         parser.error(f"no chapter numbered {missing}; chapters: {sorted(chapters)}")

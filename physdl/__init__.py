@@ -15,13 +15,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 #: where the source lives; a release ``X.Y.Z`` is the tag ``vX.Y.Z`` there
 __repository__ = "https://github.com/physdl/physdl"
+#: the rendered course; the generated Colab notebooks link to its pages
+__documentation__ = "https://physdl.github.io/physdl"
 
 _SUBMODULES = (
     "burgers_pinn", "config", "crnn", "data", "diffphys", "metrics", "neuradiff", "nn", "ops", "pde", "pinn",
-    "safe", "sizes", "surrogate", "timing", "progress", "io", "train", "viz", "viz3d",
+    "safe", "sizes", "surrogate", "timing", "progress", "io", "train", "viz", "viz3d", "devicecheck",
 )
 
 __all__ = ["__version__", "rollout", *_SUBMODULES]
@@ -41,3 +43,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+def _device_check() -> None:
+    """Switch on :mod:`physdl.devicecheck` when ``PHYSDL_DEVICE_CHECK`` is set (a test mode)."""
+    import os
+
+    if os.environ.get("PHYSDL_DEVICE_CHECK"):
+        from physdl import devicecheck
+
+        devicecheck.enable_from_environment()
+
+
+_device_check()

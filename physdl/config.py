@@ -74,6 +74,17 @@ def device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def generator_device(generator: torch.Generator | None) -> torch.device | None:
+    """Where random numbers drawn with ``generator`` are made: its own device, or ``None`` (the
+    default device) without one.
+
+    physdl draws initial states with a CPU generator wherever the computation runs, so that a
+    seed gives the same data on every device; pass ``device=generator_device(g)`` to each
+    factory call that uses ``g``, then move the result to the compute device.
+    """
+    return generator.device if generator is not None else None
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA); return a CPU generator with that seed.
 

@@ -7,6 +7,8 @@ to the notebook, so the same code works in Jupyter, in the built book and in scr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -182,18 +184,77 @@ def animate(frames: torch.Tensor | np.ndarray, title: str = "", interval: int = 
     return html
 
 
-def glue(name: str, value, display: bool = False):
-    """Store ``value`` under ``name`` for the book's ``{glue}`` roles and directives.
+#: The values glued so far in this Python process, by name: what :func:`glued` shows. One
+#: notebook kernel is one process, so this plays the part of the book's glue store outside a
+#: book build (on Colab, in Jupyter, in scripts).
+_GLUED: dict[str, Any] = {}
 
-    Uses ``myst_nb.glue`` when the book tooling is installed; elsewhere (Colab, scripts)
-    it does nothing but return the value, so chapters run unchanged.
+
+def glue(name: str, value, display: bool = False):
+    """Store ``value`` under ``name`` for the book's ``{glue}`` roles and for :func:`glued`.
+
+    In a book build ``myst_nb.glue`` records it for the prose. Everywhere the value is also kept
+    in this process, so that the generated Colab notebooks can show it (with :func:`glued`)
+    next to the prose that quotes it. Returns ``value``.
     """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a glued value needs a non-empty name, got {name!r}")
+    _GLUED[name] = value
     try:
         from myst_nb import glue as _glue
     except ImportError:
         return value
     _glue(name, value, display=display)
     return value
+
+
+@dataclass(frozen=True)
+class GluedValues:
+    """Named values, formatted as the prose quotes them; shown as a small table in a notebook.
+
+    Attributes:
+        rows: ``(name, formatted value)`` pairs in the order asked for.
+    """
+
+    rows: tuple[tuple[str, str], ...]
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| in the text | value |", "| --- | --- |"]
+        lines += [f"| `{name}` | {value} |" for name, value in self.rows]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        width = max((len(name) for name, _ in self.rows), default=0)
+        return "\n".join(f"{name:<{width}} = {value}" for name, value in self.rows)
+
+
+def _formatted(value, spec: str) -> str:
+    """``value`` formatted with the format ``spec`` of a ``{glue:text}`name:spec``` role."""
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        return format(value, spec)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def glued(*names: str) -> GluedValues:
+    """The glued values ``names`` (each ``"name"`` or ``"name:spec"``, as in the prose's roles).
+
+    Raises:
+        KeyError: a name that was not glued in this process yet, naming the ones that were.
+    """
+    rows = []
+    for entry in names:
+        name, _, spec = entry.partition(":")
+        if name not in _GLUED:
+            known = ", ".join(sorted(_GLUED)) or "none"
+            raise KeyError(f"no value was glued as {name!r} in this session (glued: {known}); "
+                           "run the cells above first")
+        rows.append((name, _formatted(_GLUED[name], spec)))
+    return GluedValues(tuple(rows))
 
 
 def predicted_vs_true(ax, pred, true, title: str = "", limit: float | None = None) -> None:

@@ -122,18 +122,20 @@ def test_version_has_one_source():
 
 
 def test_install_cells_pin_this_release():
-    """Every chapter installs the tagged release of this version, never the moving main branch."""
+    """Every install (the Colab notebooks, the book's pages) takes the tagged release of this
+    version, never the moving main branch."""
     import re
     from pathlib import Path
 
     import physdl
 
-    book = Path(__file__).resolve().parent.parent / "book"
+    root = Path(__file__).resolve().parent.parent
     pinned = f"physdl @ git+{physdl.__repository__}@v{physdl.__version__}"
-    for chapter in sorted(book.glob("*.md")):
-        installs = re.findall(r'"physdl @ git\+[^"]*"', chapter.read_text())
-        assert all(spec == f'"{pinned}"' for spec in installs), f"{chapter.name}: {installs} is not {pinned}"
-    assert len([c for c in book.glob("*.md") if pinned in c.read_text()]) >= 8
+    pages = [*root.glob("book/*.md"), *root.glob("notebooks/*.ipynb"), root / "README.md"]
+    for page in pages:
+        installs = re.findall(r'physdl @ git\+[^"\\\s]*', page.read_text())
+        assert all(spec == pinned for spec in installs), f"{page.name}: {installs} is not {pinned}"
+    assert len([p for p in pages if pinned in p.read_text()]) >= 8
 
 
 def test_repository_url_has_one_source():
@@ -145,10 +147,15 @@ def test_repository_url_has_one_source():
     import physdl
 
     root = Path(__file__).resolve().parent.parent
-    files = [*root.joinpath("book").glob("*.md"), root / "_config.yml", root / "README.md", root / "CITATION.cff"]
+    files = [*root.joinpath("book").glob("*.md"), *root.joinpath("notebooks").glob("*.ipynb"),
+             root / "_config.yml", root / "README.md", root / "CITATION.cff"]
     for path in files:
-        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", path.read_text()):
+        text = path.read_text()
+        for url in re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", text):
             assert url == physdl.__repository__, f"{path.name}: {url} is not {physdl.__repository__}"
+        for url in re.findall(r"https://[\w.-]+\.github\.io/[\w.-]+", text):
+            assert url == physdl.__documentation__, f"{path.name}: {url} is not {physdl.__documentation__}"
+    assert f"baseurl: {physdl.__documentation__}" in (root / "_config.yml").read_text()
 
 
 def test_optional_dependency_names_the_extra(monkeypatch):

@@ -103,7 +103,9 @@ def initial_states(config: SequenceConfig, count: int, generator: torch.Generato
     shape = (config.grid,) * config.dims
     means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, dtype=torch.float64))
     means = means.clamp(*config.mean_range)
-    cells = torch.tensor(config.cells)[torch.randint(len(config.cells), (count,), generator=generator)]
+    device = generator.device
+    choice = torch.randint(len(config.cells), (count,), generator=generator, device=device)
+    cells = torch.tensor(config.cells, device=device)[choice]
     states = [
         perlin_state(shape, means[i], int(cells[i]), config.amplitude, 1, generator, torch.float64)
         for i in range(count)
@@ -122,12 +124,22 @@ def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_t
                        include_initial=False, save_every=(frames - 1) * round(config.tau / 0.05))[:, -1]
 
 
-def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.Tensor]:
-    """Integrate the sequences (no cache). Returns ``{"phi": (sequences, frames, 1, *space)}``
-    in float32 and ``{"start": (sequences,)}``, the index of each sequence's first frame."""
+def generate(config: SequenceConfig, progress: bool = False,
+             device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """Integrate the sequences (no cache) on ``device`` (default: the CPU).
+
+    The initial states are drawn on the CPU, so a seed gives the same states everywhere. A
+    set integrated on a GPU matches a CPU-made one within 1e-5 in phi (the two round
+    differently at each step; in float64, ``config.double``, far less);
+    ``benchmarks/gpu_check.py`` checks it. The cache key holds no device.
+
+    Returns ``{"phi": (sequences, frames, 1, *space)}`` in float32 and ``{"start":
+    (sequences,)}``, the index of each sequence's first frame, on the CPU.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(config.seed)
     starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g)
-    phi0 = initial_states(config, config.sequences, g).to(torch.float64 if config.double else torch.float32)
+    phi0 = initial_states(config, config.sequences, g).to(device, torch.float64 if config.double else torch.float32)
     total = config.max_start + config.frames
     out = []
     for lo in progress_bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
@@ -141,13 +153,15 @@ def generate(config: SequenceConfig, progress: bool = False) -> dict[str, torch.
             chunk = rollout(solver, start, (total - 1) * config.steps_per_frame, config.steps_per_frame,
                             check_every=config.steps_per_frame)
         for j, s in enumerate(starts[lo:lo + config.batch]):
-            out.append(chunk[j, s:s + config.frames].float())
+            out.append(chunk[j, s:s + config.frames].float().cpu())
     return {"phi": torch.stack(out), "start": starts}
 
 
-def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False) -> dict[str, torch.Tensor]:
-    """The data set for ``config``, from the cache or generated and cached."""
-    return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress))
+def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False,
+              device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """The data set for ``config``, from the cache or generated on ``device`` and cached (see
+    :func:`generate` for how a GPU-made set compares)."""
+    return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress, device))
 
 
 def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
+from physdl.config import generator_device
 from physdl.ops import laplacian, laplacian_symbol
 from physdl.ops.grid import Grid
 from physdl.ops.stencils import spatial_dims
@@ -286,17 +287,18 @@ def perlin_noise(
         raise ValueError(f"cells must be positive, one per axis; got {cells}")
     if any(n % c for n, c in zip(shape, cells)):
         raise ValueError(f"each grid size must be a multiple of its number of cells; got shape {shape}, cells {cells}")
-    grads = torch.randn(batch, d, *cells, generator=generator, dtype=torch.float64)
+    device = generator_device(generator)
+    grads = torch.randn(batch, d, *cells, generator=generator, dtype=torch.float64, device=device)
     grads = grads / grads.norm(dim=1, keepdim=True).clamp_min(1e-12)
     # Lattice index and fractional position of every grid point, per axis.
     index, frac = [], []
     for n, c in zip(shape, cells):
-        x = (torch.arange(n, dtype=torch.float64) + 0.5) * c / n
+        x = (torch.arange(n, dtype=torch.float64, device=device) + 0.5) * c / n
         index.append(x.floor().long())
         frac.append(x - x.floor())
     mesh_i = torch.meshgrid(*index, indexing="ij")
     mesh_f = torch.meshgrid(*frac, indexing="ij")
-    noise = torch.zeros(batch, *shape, dtype=torch.float64)
+    noise = torch.zeros(batch, *shape, dtype=torch.float64, device=device)
     for corner in range(2**d):
         offs = [(corner >> a) & 1 for a in range(d)]
         idx = [(mesh_i[a] + offs[a]) % cells[a] for a in range(d)]
@@ -330,7 +332,7 @@ def perlin_state(
     Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
     noise = perlin_noise(shape, cells, batch, generator, torch.float64)
-    mean = torch.as_tensor(mean, dtype=torch.float64).reshape(-1, *[1] * (len(shape) + 1))
+    mean = torch.as_tensor(mean, dtype=torch.float64, device=noise.device).reshape(-1, *[1] * (len(shape) + 1))
     if mean.shape[0] not in (1, batch):
         raise ValueError(f"mean must be a number or hold one value per sample ({batch}), got {mean.shape[0]}")
     return (mean + amplitude * noise).to(dtype)

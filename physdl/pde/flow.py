@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import torch
 
+from physdl.config import generator_device
 from physdl.ops.symbols import gradient_symbol, laplacian_symbol
 
 
@@ -212,12 +213,14 @@ def random_obstacles(
         raise ValueError(f"count must satisfy 1 <= min <= max, got {count}")
     if not 0 < radius[0] <= radius[1] < 0.5:
         raise ValueError(f"radius must satisfy 0 < min <= max < 0.5, got {radius}")
-    x = torch.arange(n, dtype=dtype) / n
+    device = generator_device(generator)  # made where the generator draws (the CPU for a CPU one)
+    x = torch.arange(n, dtype=dtype, device=device) / n
     X, Y = torch.meshgrid(x, x, indexing="ij")
-    mask = torch.zeros(batch, 1, n, n, dtype=dtype)
-    k = torch.randint(lo, hi + 1, (batch,), generator=generator)
-    centres = torch.rand(batch, hi, 2, generator=generator, dtype=dtype)
-    radii = radius[0] + (radius[1] - radius[0]) * torch.rand(batch, hi, generator=generator, dtype=dtype)
+    mask = torch.zeros(batch, 1, n, n, dtype=dtype, device=device)
+    k = torch.randint(lo, hi + 1, (batch,), generator=generator, device=device)
+    centres = torch.rand(batch, hi, 2, generator=generator, dtype=dtype, device=device)
+    radii = radius[0] + (radius[1] - radius[0]) * torch.rand(batch, hi, generator=generator, dtype=dtype,
+                                                             device=device)
     for j in range(hi):
         active = (j < k).to(dtype)[:, None, None]
         dist = torch.hypot(
@@ -247,8 +250,10 @@ def random_forces(
         raise ValueError(f"need batch >= 1 and n >= 1, got batch={batch}, n={n}")
     if not 0 <= magnitude[0] <= magnitude[1]:
         raise ValueError(f"magnitude must satisfy 0 <= min <= max, got {magnitude}")
-    angle = 2 * math.pi * torch.rand(batch, generator=generator, dtype=dtype)
-    size = magnitude[0] + (magnitude[1] - magnitude[0]) * torch.rand(batch, generator=generator, dtype=dtype)
+    device = generator_device(generator)
+    angle = 2 * math.pi * torch.rand(batch, generator=generator, dtype=dtype, device=device)
+    size = magnitude[0] + (magnitude[1] - magnitude[0]) * torch.rand(batch, generator=generator, dtype=dtype,
+                                                                     device=device)
     f = torch.stack([size * torch.cos(angle), size * torch.sin(angle)], dim=1)
     return f[:, :, None, None].expand(batch, 2, n, n).contiguous()
 

@@ -24,6 +24,7 @@ import math
 
 import torch
 
+from physdl.config import generator_device
 from physdl.ops.grid import Grid
 from physdl.ops.stencils import laplacian
 from physdl.ops.symbols import laplacian_symbol
@@ -199,9 +200,10 @@ def voronoi_grains(n: int, dx: float, grains: int, width: float = 2.5, roughness
     if width <= 0:
         raise ValueError(f"width must be positive, got {width}")
     size = n * dx
-    coords = torch.arange(n, dtype=dtype) * dx
+    device = generator_device(generator)
+    coords = torch.arange(n, dtype=dtype, device=device) * dx
     x0, y0 = torch.meshgrid(coords, coords, indexing="ij")
-    centres = torch.rand(grains, 2, generator=generator, dtype=dtype) * size
+    centres = torch.rand(grains, 2, generator=generator, dtype=dtype, device=device) * size
     x = x0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
     y = y0 + _periodic_noise(x0, y0, size, roughness, roughness_modes, generator, dtype)
     ddx = periodic_distance(x[None], centres[:, 0, None, None], size)
@@ -222,7 +224,7 @@ def _periodic_noise(x: torch.Tensor, y: torch.Tensor, size: float, amplitude: fl
         for ky in range(0, modes + 1):
             if (ky == 0 and kx <= 0) or kx * kx + ky * ky > modes * modes:
                 continue
-            a, b = torch.randn(2, generator=generator, dtype=dtype)
+            a, b = torch.randn(2, generator=generator, dtype=dtype, device=x.device)
             phase = 2 * math.pi * (kx * x + ky * y) / size
             field = field + a * torch.cos(phase) + b * torch.sin(phase)
             count += 1

@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, fields
 
 import torch
 
+from physdl.config import generator_device
 from physdl.ops.grid import Grid
 from physdl.ops.stencils import laplacian
 from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
@@ -227,8 +228,9 @@ def recombination(state: torch.Tensor, irradiation: Irradiation) -> torch.Tensor
 
 def cascades(eta: torch.Tensor, irradiation: Irradiation, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random collision cascades in the solid: ``(P_v, P_i)``, each shaped like ``eta``."""
-    hit = torch.rand(eta.shape, generator=generator, dtype=eta.dtype) < irradiation.cascade_probability
-    strength = torch.rand(eta.shape, generator=generator, dtype=eta.dtype) * irradiation.cascade_strength
+    drawn = generator_device(generator) or eta.device  # a CPU generator draws on the CPU
+    hit = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) < irradiation.cascade_probability
+    strength = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) * irradiation.cascade_strength
     source = (hit & (eta.cpu() < SOLID_THRESHOLD)) * strength
     source = source.to(eta.device)
     return irradiation.vacancy_fraction * source, (1 - irradiation.vacancy_fraction) * source
@@ -291,7 +293,9 @@ def _add_sources(state: torch.Tensor, du: torch.Tensor, irradiation: Irradiation
                  generator: torch.Generator | None) -> torch.Tensor:
     """``du`` plus collision cascades and thermal noise (the stochastic ground truth)."""
     p_v, p_i = cascades(state[:, 2], irradiation, generator)
-    noise = torch.randn(state.shape, generator=generator, dtype=state.dtype).to(state.device) * irradiation.noise
+    drawn = generator_device(generator) or state.device
+    noise = torch.randn(state.shape, generator=generator, dtype=state.dtype, device=drawn).to(state.device)
+    noise = noise * irradiation.noise
     return du + noise + torch.stack([p_v, p_i, p_v - p_i], dim=1)
 
 

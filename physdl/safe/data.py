@@ -136,16 +136,18 @@ def _run_settings(cfg: HeatVideoConfig, run: int) -> tuple[float, torch.Tensor]:
     return magnitude, u0
 
 
-def _diffusion_runs(cfg: HeatVideoConfig, runs: list[int]) -> dict[int, torch.Tensor]:
-    """Integrate several runs side by side (float64); returns ``{run: (time, n, n) float32}``."""
+def _diffusion_runs(cfg: HeatVideoConfig, runs: list[int], device: torch.device | None = None) -> dict[int, torch.Tensor]:
+    """Integrate several runs side by side (float64) on ``device``; returns ``{run: (time, n, n)
+    float32}`` on the CPU."""
+    device = device or torch.device("cpu")
     settings = [_run_settings(cfg, r) for r in runs]
-    alpha = torch.tensor([-m for m, _ in settings], dtype=torch.float64)
+    alpha = torch.tensor([-m for m, _ in settings], dtype=torch.float64, device=device)
     for a in alpha.tolist():
         heat.check_stability(a, cfg.dt, cfg.dx)
-    u0 = torch.stack([u for _, u in settings])
+    u0 = torch.stack([u for _, u in settings]).to(device)
     solver = heat.HeatEuler(Grid((cfg.n, cfg.n), cfg.dx), cfg.dt, alpha)
     frames = rollout(solver, u0[:, None], cfg.steps, cfg.save_every)[:, :, 0]  # (runs, time, n, n)
-    return {r: frames[i].float() for i, r in enumerate(runs)}
+    return {r: frames[i].float().cpu() for i, r in enumerate(runs)}
 
 
 def _meta(cfg: HeatVideoConfig, run: int, process: int) -> dict:
@@ -154,7 +156,7 @@ def _meta(cfg: HeatVideoConfig, run: int, process: int) -> dict:
     return {"generator": DATA_VERSION, **shaping, "run": run, "process": process}
 
 
-def simulation(cfg: HeatVideoConfig, index: int) -> dict[str, torch.Tensor]:
+def simulation(cfg: HeatVideoConfig, index: int, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
     """Simulation ``index`` (see the module's ordering) from the cache, generating on a miss.
 
     Returns ``{"frames": (time, n, n) float32, "alpha", "dx", "dt", "dt_save", "run"}``
@@ -164,7 +166,7 @@ def simulation(cfg: HeatVideoConfig, index: int) -> dict[str, torch.Tensor]:
         raise IndexError(f"simulation {index} is outside 0..{cfg.simulations - 1}")
     run, reversed_ = divmod(index, 2)
     diffusion = cached("heat-video", _meta(cfg, run, DIFFUSION),
-                       lambda: _record(cfg, run, DIFFUSION, _diffusion_runs(cfg, [run])[run]))
+                       lambda: _record(cfg, run, DIFFUSION, _diffusion_runs(cfg, [run], _device(device))[run]))
     if not reversed_:
         return diffusion
     return cached("heat-video", _meta(cfg, run, MOBILITY),
@@ -183,11 +185,22 @@ def _record(cfg: HeatVideoConfig, run: int, process: int, frames: torch.Tensor) 
     }
 
 
-def heat_videos(cfg: HeatVideoConfig, which: str = "all") -> Videos:
+def _device(device: torch.device | str | None) -> torch.device:
+    return torch.device(device) if device is not None else torch.device("cpu")
+
+
+def heat_videos(cfg: HeatVideoConfig, which: str = "all", device: torch.device | str | None = None) -> Videos:
     """Load (and on first use generate) the simulations of ``cfg``.
+
+    The initial grains are drawn on the CPU; the runs are integrated on ``device`` (default:
+    the CPU) in float64 and stored as float32 on the CPU. The explicit stencil does the same
+    operations on every device, so a GPU-made video matches a CPU-made one within 1e-6 (float64
+    rounding, then the float32 conversion); ``benchmarks/gpu_check.py`` checks it. The cache
+    key holds no device.
 
     Args:
         which: ``"all"``, ``"train"`` (the first ``train_fraction``) or ``"test"`` (the rest).
+        device: where to integrate the runs that are not cached yet.
 
     Returns:
         :class:`Videos` with ``frames (sims, time, 1, n, n)``.
@@ -198,7 +211,7 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all") -> Videos:
     ranges = {"all": range(cfg.simulations), "train": range(split), "test": range(split, cfg.simulations)}
     if which not in ranges:
         raise ValueError(f"which must be one of {tuple(ranges)}, got {which!r}")
-    _generate_missing(cfg)
+    _generate_missing(cfg, device=_device(device))
     records = [simulation(cfg, i) for i in ranges[which]]
     return Videos(
         frames=torch.stack([r["frames"] for r in records]).unsqueeze(2),
@@ -209,13 +222,13 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all") -> Videos:
     )
 
 
-def _generate_missing(cfg: HeatVideoConfig, batch: int = 10) -> None:
+def _generate_missing(cfg: HeatVideoConfig, batch: int = 10, device: torch.device | None = None) -> None:
     """Generate the uncached diffusion runs in batches (faster than one at a time)."""
     missing = [r for r in range(cfg.runs) if not is_cached("heat-video", _meta(cfg, r, DIFFUSION))]
     if not missing:
         return
     chunks = [missing[i:i + batch] for i in range(0, len(missing), batch)]
     for chunk in progress(chunks, desc=f"simulating {len(missing)} heat runs"):
-        frames = _diffusion_runs(cfg, chunk)
+        frames = _diffusion_runs(cfg, chunk, device)
         for r in chunk:
             cached("heat-video", _meta(cfg, r, DIFFUSION), lambda r=r: _record(cfg, r, DIFFUSION, frames[r]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.metrics import mae, r2
+from physdl.nn.inference import model_device
 from physdl.safe.data import Videos
 from physdl.safe.model import (
     SafeAutoencoder,
@@ -19,12 +20,15 @@ from physdl.safe.training import _as_video
 
 @torch.no_grad()
 def predict(model: SafeAutoencoder, videos: Videos) -> torch.Tensor:
-    """The trained model's amortised estimates ``(sims,)``, one forward pass each.
+    """The trained model's amortised estimates ``(sims,)`` on the CPU, one forward pass each on
+    the model's device.
 
     Used in :ref:`05-safe-the-trained-model`.
     """
     model.eval()
-    return torch.stack([model(videos.frames[i:i + 1], videos.sign[i:i + 1]).alpha[0] for i in range(len(videos))])
+    device = model_device(model)
+    return torch.stack([model(videos.frames[i:i + 1].to(device), videos.sign[i:i + 1].to(device)).alpha[0].cpu()
+                        for i in range(len(videos))])
 
 
 def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[str, float]]:
@@ -130,17 +134,17 @@ def field_report(model: SafeAutoencoder, frames: torch.Tensor, sign: int, direct
     """
     from physdl.safe.model import frame_pairs, propagation_alpha
 
-    video = _as_video(frames)
-    sgn = torch.tensor([float(sign)], dtype=video.dtype)
+    video = _as_video(frames).to(model_device(model))
+    sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     model.eval()
     out = model(video, sgn)
-    a = out.alpha if alpha is None else torch.tensor([alpha], dtype=video.dtype)
+    a = out.alpha if alpha is None else torch.tensor([alpha], dtype=video.dtype, device=video.device)
     source, target = frame_pairs(out.latent, sgn, direction)
     prediction = model.operator(source, propagation_alpha(a, direction))
-    return FieldReport(
-        video=video[0, :, 0], latent=out.latent[0, :, 0], reconstruction=out.reconstruction[0, :, 0],
-        prediction=prediction[0, :, 0], target=target[0, :, 0],
-        safe_error=(prediction - target).pow(2).mean(dim=(-1, -2))[0, :, 0],
-        recon_error=(out.reconstruction - video).pow(2).mean(dim=(-1, -2))[0, :, 0],
+    return FieldReport(  # on the CPU, for figures
+        video=video[0, :, 0].cpu(), latent=out.latent[0, :, 0].cpu(), reconstruction=out.reconstruction[0, :, 0].cpu(),
+        prediction=prediction[0, :, 0].cpu(), target=target[0, :, 0].cpu(),
+        safe_error=(prediction - target).pow(2).mean(dim=(-1, -2))[0, :, 0].cpu(),
+        recon_error=(out.reconstruction - video).pow(2).mean(dim=(-1, -2))[0, :, 0].cpu(),
         alpha=float(a[0]),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from physdl import config as _config
+from physdl.nn.inference import model_device
 from physdl.progress import progress
 from physdl.safe.config import SafeConfig
 from physdl.safe.data import Videos
@@ -97,10 +98,12 @@ def fit_estimator(model: SafeAutoencoder, frames: torch.Tensor, sign: int, steps
     Args:
         frames: one simulation, ``(time, nx, ny)`` or ``(time, 1, nx, ny)``.
         sign: -1 (diffusion) or +1 (mobility).
+
+    Runs on the model's device (``frames`` are moved there).
     """
     if sign not in (-1, 1):
         raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
-    video = _as_video(frames)
+    video = _as_video(frames).to(model_device(model))
     sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     model.eval()
     with torch.no_grad():
@@ -129,15 +132,16 @@ def fit_estimator(model: SafeAutoencoder, frames: torch.Tensor, sign: int, steps
 
 
 def zero_shot(frames: torch.Tensor, sign: int, dt_save: float, dx: float, cfg: SafeConfig = SafeConfig(),
-              show_progress: bool = False) -> Estimate:
+              show_progress: bool = False, device: torch.device | str | None = None) -> Estimate:
     """Recover ``alpha`` of one simulation with a fresh model and no training data.
 
     A new model (seed ``cfg.seed``) keeps its zero-initialised encoder, so ``F = V``; only the
-    estimator is optimised, for ``cfg.zero_shot_steps`` steps at ``cfg.lr_estimator``.
+    estimator is optimised, for ``cfg.zero_shot_steps`` steps at ``cfg.lr_estimator``, on
+    ``device`` (default: where ``frames`` are).
 
     Explained in :ref:`05-safe-zero-shot-recovery`.
     """
-    model = build_model(dt_save, dx, cfg)
+    model = build_model(dt_save, dx, cfg).to(frames.device if device is None else device)
     return fit_estimator(model, frames, sign, cfg.zero_shot_steps, cfg.lr_estimator, cfg, show_progress)
 
 
@@ -165,14 +169,16 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     Phase 1 freezes encoder and decoder (``F = V`` from their zero initialisation) and trains
     the estimator on the SAFE and bounds losses, ``cfg.batch_size`` simulations per step.
     Phase 2 trains everything on all four losses, one simulation per step, with
-    ``w_phys >> w_recon`` so that the learned ``alpha`` is kept. Adam with cosine decay.
+    ``w_phys >> w_recon`` so that the learned ``alpha`` is kept. Adam with cosine decay. Runs
+    on the model's device (the videos are moved there).
 
     Explained in :ref:`05-safe-the-trained-model`.
     """
     if len(videos) < 1:
         raise ValueError("train needs at least one simulation")
     gen = torch.Generator().manual_seed(cfg.seed)
-    frames, sign = videos.frames, videos.sign
+    device = model_device(model)
+    frames, sign = videos.frames.to(device), videos.sign.to(device)
     for part in (model.encoder, model.decoder):
         part.requires_grad_(False)
     order = batches(len(videos), cfg.batch_size, gen)
@@ -223,12 +229,15 @@ def estimate_all(estimator, videos: Videos, show_progress: bool | None = None, d
     return [estimator(videos.frames[i], int(videos.sign[i])) for i in progress(range(len(videos)), desc, show_progress)]
 
 
-def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress: bool | None = None) -> torch.Tensor:
-    """Zero-shot estimates ``(sims,)`` for every simulation in ``videos`` (a fresh model each).
+def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress: bool | None = None,
+                  device: torch.device | str | None = None) -> torch.Tensor:
+    """Zero-shot estimates ``(sims,)`` for every simulation in ``videos`` (a fresh model each, on
+    ``device``; default: where the videos are).
 
     Used in :ref:`05-safe-ablations`.
     """
-    estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg),
+    estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg,
+                                                            device=device),
                              videos, show_progress, desc="zero-shot")
     return torch.tensor([e.alpha for e in estimates])
 

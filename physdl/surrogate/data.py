@@ -27,12 +27,19 @@ OUTPUT_ROLES = ("s", "x", "y")
 
 
 def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, edge: float = 0.0,
-                   chunk: int = 500) -> dict[str, torch.Tensor]:
+                   chunk: int = 500, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
     """Random obstacles and uniform body forces acting on the fluid, and their Stokes flows.
 
-    Returns ``{"inputs": (samples, 3, n, n), "targets": (samples, 3, n, n)}`` in float32,
-    channels :data:`INPUTS` and :data:`OUTPUTS`; solved in float64.
+    The obstacles and forces are drawn on the CPU (the same for a seed on every machine); the
+    flows are solved on ``device`` (default: the CPU) in float64. A set solved on a GPU matches
+    a CPU-made one within 1e-6 relative to each target's largest value (the solver's float64
+    tolerance is far below the float32 rounding of the stored arrays); ``benchmarks/gpu_check.py``
+    checks it. The cache key holds no device.
+
+    Returns ``{"inputs": (samples, 3, n, n), "targets": (samples, 3, n, n)}`` in float32 on the
+    CPU, channels :data:`INPUTS` and :data:`OUTPUTS`.
     """
+    device = torch.device(device) if device is not None else torch.device("cpu")
     gen = torch.Generator().manual_seed(seed)
     mask = random_obstacles(samples, n, generator=gen, edge=edge)
     # The body force drives the fluid only; the obstacles are held in place. The force lives
@@ -41,22 +48,24 @@ def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, e
     force = random_forces(samples, n, generator=gen) * (1 - face_average(mask))
     p, u = [], []
     for i in range(0, samples, chunk):
-        sol = solve_stokes(force[i : i + chunk], mask[i : i + chunk], 1.0 / n, nu=nu, penalty=penalty)
-        p.append(sol.pressure)
-        u.append(sol.velocity)
+        sol = solve_stokes(force[i : i + chunk].to(device), mask[i : i + chunk].to(device), 1.0 / n, nu=nu,
+                           penalty=penalty)
+        p.append(sol.pressure.cpu())
+        u.append(sol.velocity.cpu())
     inputs = torch.cat([force, mask], dim=1).float()
     targets = torch.cat([torch.cat(p), torch.cat(u)], dim=1).float()
     return {"inputs": inputs, "targets": targets}
 
 
-def flow_dataset(cfg: SurrogateConfig) -> dict[str, torch.Tensor]:
-    """The chapter's data set, generated once and then read from the cache.
+def flow_dataset(cfg: SurrogateConfig, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """The chapter's data set (CPU tensors), generated once on ``device`` and then read from the
+    cache; see :func:`generate_flows` for how a GPU-made set compares with a CPU-made one.
 
     Explained in :ref:`01-surrogates-the-data-set`.
     """
     d = cfg.data_config()
     args = {k: v for k, v in d.items() if k != "generator"}
-    return cached("stokes-obstacles", d, lambda: generate_flows(**args))
+    return cached("stokes-obstacles", d, lambda: generate_flows(**args, device=device))
 
 
 def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, dict]:
