@@ -45,6 +45,7 @@ DIRECTIVE = re.compile(r"^(?P<fence>```+|:::+)\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg
 TARGET = re.compile(r"^\((?P<label>[\w.:-]+)\)=[ \t]*$")
 HEADING = re.compile(r"^#{1,6} ")
 GLUE_CALL = re.compile(r"""glue\(\s*(?P<f>f?)(?P<q>["'])(?P<name>.+?)(?P=q)""")
+GLUE_BY_NAME = re.compile(r"""glue\(\s*[A-Za-z_]""")
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ class Release:
 
     @property
     def requirement(self) -> str:
-        """The pip requirement that installs this release."""
-        return f"physdl @ git+{self.repository}@{self.tag}"
+        """The pip requirement that installs this release with what the chapters need."""
+        return f"physdl[notebooks] @ git+{self.repository}@{self.tag}"
 
     def colab_url(self, stem: str) -> str:
         """The Colab address of the generated notebook ``notebooks/<stem>.ipynb`` of this release."""
@@ -126,7 +127,7 @@ def bibliography(path: Path = BOOK / "references.bib") -> dict[str, Reference]:
         parts = [f"{', '.join(names)} ({year}).", f"*{_plain(item.fields.get('title', key))}*."]
         venue = item.fields.get("journal") or item.fields.get("booktitle") or item.fields.get("note")
         if venue:
-            parts.append(f"{_plain(venue)}.")
+            parts.append(f"{_plain(venue).rstrip('.')}.")
         if "doi" in item.fields:
             parts.append(f"https://doi.org/{item.fields['doi']}")
         elif "eprint" in item.fields:
@@ -208,7 +209,8 @@ class Renderer:
             code = python_object(source, options["pyobject"]) if "pyobject" in options else source.read_text()
             language = options.get("language", "python")
             where = source.relative_to(ROOT).as_posix()
-            return f"From `{where}`:\n\n```{language}\n{code.rstrip()}\n```"
+            what = f" (`{options['pyobject']}`)" if "pyobject" in options else ""
+            return f"From `{where}`{what}:\n\n```{language}\n{code.rstrip()}\n```"
         if name in ("code-block", "code"):
             return f"```{argument.strip()}\n{body.rstrip()}\n```"
         if name in ("math", "tableofcontents"):
@@ -298,8 +300,9 @@ def _sections(cells: list) -> list:
 
 
 def _glued_by(code: str) -> list[re.Pattern]:
-    """Patterns of the names a code cell glues (an f-string name matches any text in its fields)."""
-    patterns = []
+    """Patterns of the names a code cell glues (an f-string name matches any text in its fields;
+    a name held in a variable matches anything)."""
+    patterns = [re.compile(".*") for _ in GLUE_BY_NAME.finditer(code)]
     for match in GLUE_CALL.finditer(code):
         name = match["name"]
         if match["f"]:
@@ -308,6 +311,16 @@ def _glued_by(code: str) -> list[re.Pattern]:
         else:
             patterns.append(re.compile(re.escape(name)))
     return patterns
+
+
+def _computed(specs: list[str], glued: list[re.Pattern], source: Path) -> list[str]:
+    """``specs``, after checking that code above glues each of them: a section of a notebook can
+    only show a value computed by then (the book's glue store has no such order)."""
+    late = [s for s in specs if not any(p.fullmatch(s.partition(":")[0]) for p in glued)]
+    if late:
+        raise ValueError(f"{source.name} quotes {late} before any code cell glues them; "
+                         "glue each value in or before the section that quotes it")
+    return specs
 
 
 def _show_cell(specs: list[str]) -> nbformat.NotebookNode:
@@ -374,7 +387,7 @@ def colab_notebook(source: Path, release_: Release | None = None,
             out.append(code)
             continue
         if HEADING.match(cell.source) and deferred:
-            out.append(_show_cell(deferred))
+            out.append(_show_cell(_computed(deferred, glued_so_far, source)))
             deferred = []
         specs = list(dict.fromkeys(m["content"] for m in ROLE.finditer(cell.source)
                                    if m["role"].startswith("glue")))
@@ -383,12 +396,14 @@ def colab_notebook(source: Path, release_: Release | None = None,
             out.append(nbformat.v4.new_markdown_cell(rendered))
         if index == 0:  # the title
             out += setup_cells(release_)
-        ready = [s for s in specs if any(p.fullmatch(s.partition(":")[0]) for p in glued_so_far)]
+        # shown at once only if a name glued literally above; else at the end of the section
+        named = [p for p in glued_so_far if p.pattern != ".*"]
+        ready = [s for s in specs if any(p.fullmatch(s.partition(":")[0]) for p in named)]
         if ready:
             out.append(_show_cell(ready))
         deferred += [s for s in specs if s not in ready]
     if deferred:
-        out.append(_show_cell(deferred))
+        out.append(_show_cell(_computed(deferred, glued_so_far, source)))
     if renderer.cited:
         out.append(nbformat.v4.new_markdown_cell(renderer.references_cell()))
     notebook = nbformat.v4.new_notebook(cells=out)

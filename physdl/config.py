@@ -114,12 +114,12 @@ def describe() -> dict[str, str]:
 
 
 #: optional packages -> the extra of physdl that installs them
-OPTIONAL = {"skimage": ("scikit-image", "book"), "ipywidgets": ("ipywidgets", "book")}
+OPTIONAL = {"skimage": ("scikit-image", "notebooks"), "ipywidgets": ("ipywidgets", "notebooks")}
 
 
 def require(module: str, purpose: str):
     """Import the optional ``module`` for ``purpose``, or raise an ``ImportError`` that names the
-    package and the physdl extra that installs it (``pip install "physdl[book]"``)."""
+    package and the physdl extra that installs it (``pip install "physdl[notebooks]"``)."""
     import importlib
 
     try:

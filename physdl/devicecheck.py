@@ -8,10 +8,14 @@ a stray tensor is then a meta tensor, and mixing it with a CPU tensor raises.
 
 :func:`enable` wraps every public function, class and method of physdl so that a call coming
 from outside physdl runs under ``torch.device("meta")``; calls physdl makes to itself run as
-they are. Computation is unchanged (every correct tensor is made where its inputs are), so a
-notebook runs as usual and fails at the first device bug. Modules are not constructed under
-the check: a network's parameters are made on the default device and moved with ``.to``, as
-PyTorch intends; its ``forward`` is checked.
+they are, and so does every call of an entry point after its first passing one (the check is
+per entry point; the meta context slows every torch call, and chapters call their training
+loops more than once). Computation is unchanged (every correct tensor is made where its inputs are), so a
+notebook runs as usual and fails at the first device bug. Networks are the exception, as in
+PyTorch's own convention: a module's ``__init__`` (and ``reset_parameters``) makes its
+parameters on the CPU, the default device of a GPU session, to be moved with ``.to``; so a
+module that physdl builds and forgets to move is not caught here (``benchmarks/gpu_check.py``
+catches it on a GPU).
 
 It is a test tool, switched on by the environment (``make notebooks`` sets it)::
 
@@ -31,10 +35,12 @@ import importlib
 import inspect
 import os
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
+from torch.utils._device import DeviceContext, _device_constructors
 
 import physdl
 
@@ -42,6 +48,44 @@ ENV = "PHYSDL_DEVICE_CHECK"
 #: modules that are not entry points: the check itself, and command-line or deprecated shims
 SKIP_MODULES = ("physdl.devicecheck", "physdl.deprecation")
 _inside = contextvars.ContextVar("physdl_device_check_inside", default=False)
+
+
+_BUILDERS = ("__init__", "reset_parameters", "_reset_parameters")
+
+
+def _building_module(depth: int = 40) -> bool:
+    """Whether a ``torch.nn.Module`` is being constructed somewhere up the call stack."""
+    frame = sys._getframe(2)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in _BUILDERS and isinstance(frame.f_locals.get("self"), torch.nn.Module):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class MetaDefault(DeviceContext):
+    """``torch.device("meta")`` as a context, except while a module builds its parameters.
+
+    Built on PyTorch's own default-device context (``torch.utils._device.DeviceContext``),
+    changing only which factory calls it redirects.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("meta")
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _device_constructors() and kwargs.get("device") is None and not _converts_a_tensor(func, args) \
+                and not _building_module():
+            kwargs["device"] = self.device
+        return func(*args, **kwargs)
+
+
+def _converts_a_tensor(func, args) -> bool:
+    """``torch.as_tensor(t)`` of a tensor keeps its device when no default device is set."""
+    return func in (torch.as_tensor, torch.asarray) and bool(args) and isinstance(args[0], torch.Tensor)
 
 
 def modules() -> list[str]:
@@ -71,13 +115,13 @@ def _checked(fn: Callable, name: str, log: Path | None, seen: set[str]) -> Calla
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _inside.get():
+        if _inside.get() or name in seen:  # one passing call per entry point is the check
             return fn(*args, **kwargs)
         token = _inside.set(True)
         try:
-            with torch.device("meta"):
+            with MetaDefault():
                 result = fn(*args, **kwargs)
-        except Exception as err:
+        except (RuntimeError, NotImplementedError, TypeError) as err:  # what a device mismatch raises
             err.add_note(f"physdl device check: {name} was called with the default device set to "
                          "'meta'; a tensor it made without a device is the likely cause")
             raise

@@ -57,5 +57,8 @@ def time_calls(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> T
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of one call of ``fn()``, seconds (see :func:`time_calls`)."""
+    """Median wall time of one call of ``fn()``, seconds (see :func:`time_calls`).
+
+    Used in :ref:`01-surrogates-is-the-surrogate-faster-than-the-solver`.
+    """
     return time_calls(fn, repeats, warmup).median

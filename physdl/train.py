@@ -22,7 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from physdl import deprecation
-from physdl.config import progress_enabled
+from physdl.config import generator_device, progress_enabled
 from physdl.io import atomic_save
 
 
@@ -232,7 +232,7 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None) -
     if n < 1 or batch_size < 1:
         raise ValueError(f"need n >= 1 and batch_size >= 1, got n={n}, batch_size={batch_size}")
     while True:
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator, device=generator_device(generator))
         for i in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
             yield order[i : i + batch_size]
 

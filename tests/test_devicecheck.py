@@ -26,8 +26,11 @@ def test_checked_call_fails_on_a_tensor_made_without_a_device():
     with pytest.raises(Exception) as info:
         devicecheck._checked(leaky, "leaky", None, seen)(torch.zeros(3))
     assert any("device check: leaky" in note for note in getattr(info.value, "__notes__", []))
-    assert torch.equal(devicecheck._checked(correct, "correct", None, seen)(torch.zeros(3)), torch.ones(3))
+    checked = devicecheck._checked(correct, "correct", None, seen)
+    assert torch.equal(checked(torch.zeros(3)), torch.ones(3))
     assert seen == {"correct"}
+    inner = devicecheck._checked(lambda: torch.zeros(1).device, "again", None, seen)
+    assert inner().type == "meta" and inner().type == "cpu"  # checked once, then run as it is
 
 
 def test_nested_calls_run_as_they_are():
@@ -93,3 +96,15 @@ def test_coverage_report_names_what_was_not_checked(tmp_path):
     assert "physdl.pde.stepper.rollout" in missing[CHAPTERS[2].stem]
     assert "physdl.viz.glue" not in missing[CHAPTERS[2].stem]
     assert devicecheck.main([str(log), str(CHAPTERS[2])]) == 1
+
+
+def test_modules_are_built_on_the_cpu_and_conversions_keep_their_device():
+    """Inside a checked call a network's parameters are made on the CPU (PyTorch's convention on
+    a GPU session), and ``as_tensor`` of a CPU tensor stays on the CPU; bare factories go to meta."""
+
+    def build_and_convert(x):
+        net = torch.nn.Linear(2, 2)
+        return net.weight.device, torch.as_tensor(x).device, torch.zeros(1).device
+
+    weight, converted, bare = devicecheck._checked(build_and_convert, "f", None, set())(torch.ones(2))
+    assert (weight.type, converted.type, bare.type) == ("cpu", "cpu", "meta")

@@ -131,11 +131,12 @@ def test_install_cells_pin_this_release():
 
     root = Path(__file__).resolve().parent.parent
     pinned = f"physdl @ git+{physdl.__repository__}@v{physdl.__version__}"
+    pinned_notebooks = pinned.replace("physdl @", "physdl[notebooks] @")
     pages = [*root.glob("book/*.md"), *root.glob("notebooks/*.ipynb"), root / "README.md"]
     for page in pages:
-        installs = re.findall(r'physdl @ git\+[^"\\\s]*', page.read_text())
-        assert all(spec == pinned for spec in installs), f"{page.name}: {installs} is not {pinned}"
-    assert len([p for p in pages if pinned in p.read_text()]) >= 8
+        installs = re.findall(r'physdl(?:\[\w+\])? @ git\+[^"\\\s]*', page.read_text())
+        assert all(spec in (pinned, pinned_notebooks) for spec in installs), f"{page.name}: {installs} is not {pinned}"
+    assert len([p for p in pages if pinned_notebooks in p.read_text()]) >= 7
 
 
 def test_repository_url_has_one_source():
@@ -164,7 +165,8 @@ def test_optional_dependency_names_the_extra(monkeypatch):
     monkeypatch.setitem(config.OPTIONAL, "physdl_absent_pkg", ("physdl-absent-pkg", "book"))
     with pytest.raises(ImportError, match=r'isosurface needs physdl-absent-pkg.*physdl\[book\]'):
         config.require("physdl_absent_pkg.measure", "isosurface")
-    assert config.OPTIONAL["skimage"] == ("scikit-image", "book")
+    assert config.OPTIONAL["skimage"] == ("scikit-image", "notebooks")
+    assert config.OPTIONAL["ipywidgets"] == ("ipywidgets", "notebooks")
     assert config.require("math", "arithmetic").sqrt(4.0) == 2.0
 
 

@@ -143,7 +143,7 @@ def test_renderer_plain_markdown():
     assert out == ("## Head\nSee (A and B, 2020), [here](https://physdl.github.io/physdl/book/03_advection.html#lbl)"
                    " and [`rollout()`](https://physdl.github.io/physdl/book/api.html#physdl.rollout); err `e` %.")
     code = renderer.markdown("```{literalinclude} ../physdl/pde/stepper.py\n:pyobject: rollout\n```")
-    assert code.startswith("From `physdl/pde/stepper.py`:\n\n```python\ndef rollout(")
+    assert code.startswith("From `physdl/pde/stepper.py` (`rollout`):\n\n```python\ndef rollout(")
 
 
 def test_glued_values_are_shown_and_named():

@@ -75,7 +75,9 @@ def test_batched_equals_one_call_and_checks_its_input() -> None:
 
 
 def test_convolution_by_dimension() -> None:
-    assert [convolution(d) for d in (1, 2, 3)] == [nn.Conv1d, nn.Conv2d, nn.Conv3d] == list(CONVOLUTIONS.values())
+    classes = [convolution(d) for d in (1, 2, 3)]
+    assert classes == list(CONVOLUTIONS.values())
+    assert all(issubclass(c, t) for c, t in zip(classes, (nn.Conv1d, nn.Conv2d, nn.Conv3d)))
     with pytest.raises(ValueError, match="dims must be 1, 2 or 3"):
         convolution(4)
 
@@ -98,3 +100,27 @@ def test_unrolled_loss_and_gradient_step() -> None:
         diffphys.gradient_step(loss_fn, u.detach(), lr=1.0)
     with pytest.raises(ValueError, match="lr must be positive"):
         diffphys.gradient_step(loss_fn, u, lr=0.0)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_periodic_convolution_equals_torch_circular(dims, kernel):
+    """physdl's convolutions pad by concatenation; values and gradients equal torch's circular pad."""
+    from torch import nn
+
+    from physdl.nn.conv import convolution
+
+    torch.manual_seed(0)
+    ours = convolution(dims)(3, 4, kernel, padding=kernel // 2, padding_mode="circular").double()
+    theirs = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims](3, 4, kernel, padding=kernel // 2,
+                                                              padding_mode="circular").double()
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 3, *[6] * dims, dtype=torch.float64, requires_grad=True)
+    a, b = ours(x), theirs(x)
+    assert torch.equal(a, b)
+    ga = torch.autograd.grad(a.square().sum(), (x, ours.weight))
+    gb = torch.autograd.grad(b.square().sum(), (x, theirs.weight))
+    for u, v in zip(ga, gb):
+        torch.testing.assert_close(u, v, rtol=1e-12, atol=1e-12)
+    zeros = convolution(dims)(3, 4, kernel, padding=kernel // 2).double()  # other modes: torch's own
+    assert zeros.padding_mode == "zeros" and zeros(x).shape == a.shape

@@ -20,7 +20,7 @@ def noisy_samples(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.
     gen = torch.Generator().manual_seed(seed)
     pts = P.uniform_points(n, DOMAIN, gen, torch.float64)
     u = B.exact_solution(pts[:, 0], pts[:, 1])[:, None]
-    return pts, u + noise * u.std() * torch.randn(u.shape, generator=gen, dtype=torch.float64)
+    return pts, u + noise * u.std() * torch.randn(u.shape, generator=gen, device=gen.device, dtype=torch.float64)
 
 
 def lbfgs_points(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,

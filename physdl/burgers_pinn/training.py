@@ -28,7 +28,8 @@ def lecture_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
     mid = torch.stack([x, torch.full_like(x, 0.5)], dim=1)
     walls = P.boundary_points(len(t), DOMAIN, torch.float64)
     points = torch.cat([mid, walls])
-    values = torch.cat([B.exact_solution(mid[:, 0], mid[:, 1]), torch.zeros(len(walls), dtype=torch.float64)])
+    values = torch.cat([B.exact_solution(mid[:, 0], mid[:, 1]),
+                        torch.zeros(len(walls), dtype=torch.float64, device=walls.device)])
     gen = torch.Generator().manual_seed(cfg.seed)
     colloc = P.uniform_points(cfg.lecture_collocation, DOMAIN, gen, dtype)
     model = P.PINN(network(cfg.lecture_hidden, dtype), {"nu": B.NU}).to(device)
@@ -45,7 +46,8 @@ def forward_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
     xi = P.initial_points(cfg.initial_points, DOMAIN, torch.float64)
     xb = P.boundary_points(cfg.boundary_points, DOMAIN, torch.float64)
     points = torch.cat([xi, xb])
-    values = torch.cat([-torch.sin(math.pi * xi[:, 0]), torch.zeros(len(xb), dtype=torch.float64)])
+    values = torch.cat([-torch.sin(math.pi * xi[:, 0]),
+                        torch.zeros(len(xb), dtype=torch.float64, device=xb.device)])
     model = P.PINN(network(cfg.hidden, dtype), {"nu": B.NU}).to(device)
     return P.PINNLoss(model, P.burgers, points.to(device, dtype), values[:, None].to(device, dtype),
                       P.ResampledPoints(cfg.collocation, DOMAIN, cfg.seed, dtype))

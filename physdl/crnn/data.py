@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from physdl.config import generator_device
 from physdl.data import cache_path, cached
 from physdl.pde.cahn_hilliard import (
     METHODS,
@@ -101,7 +102,7 @@ def initial_states(config: SequenceConfig, count: int, generator: torch.Generato
     Used in :ref:`07-crnn-validation-against-the-solver`.
     """
     shape = (config.grid,) * config.dims
-    means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, dtype=torch.float64))
+    means = (config.mean[0] + config.mean[1] * torch.randn(count, generator=generator, device=generator_device(generator), dtype=torch.float64))
     means = means.clamp(*config.mean_range)
     device = generator.device
     choice = torch.randint(len(config.cells), (count,), generator=generator, device=device)
@@ -138,7 +139,7 @@ def generate(config: SequenceConfig, progress: bool = False,
     """
     device = torch.device(device) if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(config.seed)
-    starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g)
+    starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g, device=g.device)
     phi0 = initial_states(config, config.sequences, g).to(device, torch.float64 if config.double else torch.float32)
     total = config.max_start + config.frames
     out = []

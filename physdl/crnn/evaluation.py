@@ -71,7 +71,8 @@ def power_law_exponent(t: torch.Tensor, f: torch.Tensor, t_min: float, t_max: fl
 
     Used in :ref:`07-crnn-far-past-the-training-length`.
     """
-    t, f = torch.as_tensor(t, dtype=torch.float64), torch.as_tensor(f, dtype=torch.float64)
+    t = torch.as_tensor(t, dtype=torch.float64, device="cpu")
+    f = torch.as_tensor(f, dtype=torch.float64, device="cpu")
     if t.shape != f.shape or t.dim() != 1:
         raise ValueError(f"t and f must be 1D and of equal length, got {tuple(t.shape)} and {tuple(f.shape)}")
     keep = (t >= t_min) & (t <= t_max) & (t > 0) & (f > 0)

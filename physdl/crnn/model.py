@@ -138,7 +138,7 @@ class _CRNN(nn.Module, Stepper):
         frames, hidden = run_rollout(self, phi0, steps, save_every, carry=hidden, keep_last=True,
                                      check_every=save_every, progress=progress, description="CRNN rollout",
                                      return_carry=True)
-        out = (frames, torch.tensor(saved_steps(steps, save_every, keep_last=True)))
+        out = (frames, torch.tensor(saved_steps(steps, save_every, keep_last=True), device="cpu"))
         return (*out, hidden) if return_hidden else out
 
 

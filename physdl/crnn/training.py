@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from physdl import deprecation
-from physdl.config import describe, seed_everything
+from physdl.config import describe, generator_device, seed_everything
 from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
 from physdl.crnn.model import CRNNArchitecture, build
@@ -148,20 +148,20 @@ def augment(sequence: torch.Tensor, generator: torch.Generator | None = None, di
         raise ValueError(f"augmentation by axis permutations needs a cubic grid, got {tuple(sequence.shape[3:])}")
     out = []
     for sample in sequence:
-        perm = torch.randperm(dims, generator=generator).tolist()
+        perm = torch.randperm(dims, generator=generator, device=generator_device(generator)).tolist()
         x = sample.permute(0, 1, *[2 + p for p in perm])
-        flips = [2 + a for a in range(dims) if torch.rand((), generator=generator) < 0.5]
+        flips = [2 + a for a in range(dims) if torch.rand((), generator=generator, device=generator_device(generator)) < 0.5]
         if flips:
             x = x.flip(flips)
-        if torch.rand((), generator=generator) < 0.5:
+        if torch.rand((), generator=generator, device=generator_device(generator)) < 0.5:
             x = 1 - x
         out.append(x)
     return torch.stack(out)
 
 
 def _windows(phi: torch.Tensor, window: int, batch: int, generator: torch.Generator) -> torch.Tensor:
-    idx = torch.randint(phi.shape[0], (batch,), generator=generator)
-    start = torch.randint(phi.shape[1] - window + 1, (batch,), generator=generator)
+    idx = torch.randint(phi.shape[0], (batch,), generator=generator, device=generator_device(generator))
+    start = torch.randint(phi.shape[1] - window + 1, (batch,), generator=generator, device=generator_device(generator))
     return torch.stack([phi[i, s:s + window] for i, s in zip(idx.tolist(), start.tolist())])
 
 

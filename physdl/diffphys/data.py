@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from physdl.config import generator_device
+
 
 def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
                 modes: int = 3) -> torch.Tensor:
@@ -17,6 +19,8 @@ def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None =
     """
     if count < 1 or modes < 1 or x.dim() != 1:
         raise ValueError(f"need count >= 1, modes >= 1 and a vector x, got {count}, {modes}, {tuple(x.shape)}")
-    k = torch.arange(1, modes + 1, dtype=x.dtype)
-    a = (2 * torch.rand(count, modes, generator=generator, dtype=x.dtype) - 1) / k
+    k = torch.arange(1, modes + 1, dtype=x.dtype, device=x.device)
+    # drawn where the generator lives (the same numbers on every device), used where x is
+    a = torch.rand(count, modes, generator=generator, device=generator_device(generator), dtype=x.dtype).to(x.device)
+    a = (2 * a - 1) / k
     return a @ torch.sin(math.pi * k[:, None] * x[None, :])

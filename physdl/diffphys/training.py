@@ -175,7 +175,7 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     dtype = next(net.parameters()).dtype
 
     def loss_fn(_: int) -> torch.Tensor:
-        idx = torch.randint(len(targets), (batch_size,), generator=gen)
+        idx = torch.randint(len(targets), (batch_size,), generator=gen, device=gen.device)
         y = targets[idx].to(dtype)
         return (final_state(solver, net(y), steps) - y).pow(2).mean()
 

@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from physdl import data as _data
+from physdl.config import generator_device
 from physdl.ops.grid import Grid
 from physdl.pde import voids
 from physdl.pde.stepper import rollout
@@ -107,8 +108,8 @@ def tem_video(eta: torch.Tensor, model: IntensityModel | None = None,
     _check_eta(eta)
     model = model or IntensityModel()
     eta = eta.detach().to("cpu", torch.float32)
-    noise_v = torch.randn(eta.shape, generator=generator)
-    noise_s = torch.randn(eta.shape, generator=generator)
+    noise_v = torch.randn(eta.shape, generator=generator, device=generator_device(generator))
+    noise_s = torch.randn(eta.shape, generator=generator, device=generator_device(generator))
     raw = (eta * (model.void_mean + model.void_std * noise_v)
            + (1 - eta) * (model.solid_mean + model.solid_std * noise_s))
     blurred = box_blur(raw, model.blur_frames, model.blur_pixels)
@@ -140,15 +141,15 @@ def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
     frames = eta.shape[0]
     count = max(1, round(frame_fraction * frames))
     chosen = [f for f in always if 0 <= f < frames]
-    for f in torch.randperm(frames, generator=generator).tolist():
+    for f in torch.randperm(frames, generator=generator, device=generator_device(generator)).tolist():
         if len(chosen) >= count:
             break
         if f not in chosen:
             chosen.append(f)
-    labels = torch.full(eta.shape, UNKNOWN, dtype=torch.int8)
+    labels = torch.full(eta.shape, UNKNOWN, dtype=torch.int8, device="cpu")
     truth = (eta >= 0.5).to(torch.int8).cpu()
     for f in sorted(chosen):
-        pick = torch.rand(eta.shape[1:], generator=generator) < pixel_fraction
+        pick = torch.rand(eta.shape[1:], generator=generator, device=generator_device(generator)) < pixel_fraction
         labels[f][pick] = truth[f][pick]
     return labels
 

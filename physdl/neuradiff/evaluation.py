@@ -127,7 +127,7 @@ def parameter_landscape(state0: torch.Tensor, eta_true: torch.Tensor, base: void
     # One frame interval per step (a rollout inside), so only one state per scan point is held.
     frame_step = Substepped(voids.VoidStepper(Grid(tuple(state0.shape[-2:]), dx), dt, p, check=False),
                             steps_per_frame)
-    error = torch.zeros(k * k, dtype=torch.float64)
+    error = torch.zeros(k * k, dtype=torch.float64, device=state.device)
     for frame in range(1, len(eta_true)):
         state = frame_step.step(state)
         error += (state[:, 2] - eta_true[frame]).pow(2).mean(dim=(-2, -1)).double()

@@ -61,8 +61,8 @@ def pretrain(net: RecognitionNet, frames: torch.Tensor, labels: torch.Tensor, cf
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
-        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen)]
-        other = torch.randint(len(frames), (cfg.batch_size,), generator=gen).to(device)
+        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen, device=gen.device)]
+        other = torch.randint(len(frames), (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         pick = torch.cat([pick, other])
         out = net(frames[pick], index[pick])
         eta = out[:, 2]
@@ -118,8 +118,8 @@ def train(video: VoidVideo, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDi
     joint = torch.nn.ModuleDict({"recognition": net, "physics": physics})
 
     def loss_fn(step: int) -> torch.Tensor:
-        gap = int(torch.randint(1, cfg.gap + 1, (), generator=gen))
-        t = torch.randint(len(frames) - gap, (cfg.batch_size,), generator=gen).to(device)
+        gap = int(torch.randint(1, cfg.gap + 1, (), generator=gen, device=gen.device))
+        t = torch.randint(len(frames) - gap, (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         terms = triage_loss(net, physics, frames, labels, t, gap, s.steps_per_frame, cfg)
         if step % 10 == 0:
             record.append(physics.parameters_p.as_dict())
@@ -145,7 +145,7 @@ def train_tracking_unet(frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDi
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
-        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen)]
+        pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen, device=gen.device)]
         return masked_mse(net(frames[pick])[:, 0], labels[pick])
 
     fit(net, loss_fn, opt, cfg.baseline_steps, progress=progress, desc="U-Net (annotations)")
@@ -166,7 +166,7 @@ def train_next_frame(frames: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfi
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
-        t = torch.randint(len(frames) - 1, (cfg.batch_size,), generator=gen).to(device)
+        t = torch.randint(len(frames) - 1, (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         return (net(frames[t]) - frames[t + 1]).pow(2).mean()
 
     fit(net, loss_fn, opt, cfg.baseline_steps, progress=progress, desc="U-Net (next frame)")

@@ -167,8 +167,9 @@ class Grid:
         return tuple(n * h for n, h in zip(self.shape, self.spacing))
 
     def coordinates(self, location: str = "node", dtype: torch.dtype = torch.float64,
-                    device: torch.device | str | None = None) -> tuple[torch.Tensor, ...]:
-        """Coordinates along each axis: ``origin + i dx`` (nodes) or ``origin + (i + 1/2) dx`` (cells)."""
+                    device: torch.device | str = "cpu") -> tuple[torch.Tensor, ...]:
+        """Coordinates along each axis: ``origin + i dx`` (nodes) or ``origin + (i + 1/2) dx`` (cells),
+        on ``device``."""
         if location not in LOCATIONS:
             raise ValueError(f"location must be one of {LOCATIONS}, got {location!r}")
         offset = 0.5 if location == "cell" else 0.0
@@ -176,7 +177,7 @@ class Grid:
                      for n, h, o in zip(self.shape, self.spacing, self.origin))
 
     def mesh(self, location: str = "node", dtype: torch.dtype = torch.float64,
-             device: torch.device | str | None = None) -> tuple[torch.Tensor, ...]:
+             device: torch.device | str = "cpu") -> tuple[torch.Tensor, ...]:
         """:meth:`coordinates` broadcast to the full grid (``indexing="ij"``), each shaped ``shape``."""
         return tuple(torch.meshgrid(*self.coordinates(location, dtype, device), indexing="ij"))
 

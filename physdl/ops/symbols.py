@@ -16,7 +16,7 @@ import torch
 from physdl.ops.stencils import SCHEMES, Spacing, spacing
 
 
-def wavenumbers(n: int, dx: float, dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+def wavenumbers(n: int, dx: float, dtype: torch.dtype = torch.float64, device="cpu") -> torch.Tensor:
     """Angular wavenumbers ``2 pi m / (n dx)`` of an ``n``-point periodic grid (fft order)."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
@@ -30,7 +30,7 @@ def _grids(shape: Sequence[int], dx: Spacing, dtype, device) -> tuple[list[torch
 
 
 def laplacian_symbol(
-    shape: Sequence[int], dx: Spacing, kind: str = "fd", dtype=torch.float64, device=None
+    shape: Sequence[int], dx: Spacing, kind: str = "fd", dtype=torch.float64, device="cpu"
 ) -> torch.Tensor:
     """Symbol of the periodic laplacian, real and non-positive, shaped ``shape``.
 
@@ -51,7 +51,7 @@ def gradient_symbol(
     scheme: str = "central",
     kind: str = "fd",
     dtype=torch.float64,
-    device=None,
+    device="cpu",
 ) -> torch.Tensor:
     """Symbols of the partial derivatives, complex, shaped ``(d, *shape)``.
 
@@ -78,7 +78,7 @@ def gradient_symbol(
     return torch.stack(parts)
 
 
-def dirichlet_laplacian_eigenvalues(n: int, dx: float, dtype=torch.float64, device=None) -> torch.Tensor:
+def dirichlet_laplacian_eigenvalues(n: int, dx: float, dtype=torch.float64, device="cpu") -> torch.Tensor:
     """Eigenvalues of the 1D compact laplacian with zero Dirichlet values, shaped ``(n,)``.
 
     The eigenvectors are the discrete sine modes ``sin(pi m (i + 1) / (n + 1))``,

@@ -77,7 +77,7 @@ def exact_solution(
     # Beyond z_max the Gaussian is below exp(-z_max^2) = e^-40 times the largest possible
     # gain exp(2 / (2 pi nu)) of the other factor, i.e. negligible.
     z_max = math.sqrt(40.0 + 1.0 / (math.pi * nu))
-    z = torch.linspace(-z_max, z_max, nodes, dtype=torch.float64)
+    z = torch.linspace(-z_max, z_max, nodes, dtype=torch.float64, device=x.device)
     out = torch.empty_like(x)
     for i in range(0, len(x), chunk):
         xs, ts = x[i : i + chunk, None], t[i : i + chunk, None]
@@ -89,25 +89,27 @@ def exact_solution(
     return out.reshape(shape)
 
 
-def lecture_grid(nx: int = 128, nt: int = 33) -> tuple[torch.Tensor, torch.Tensor]:
+def lecture_grid(nx: int = 128, nt: int = 33, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """The lecture's space-time grid: ``nx`` points on ``[-1, 1]``, ``nt`` times on ``[0, 1]``.
 
-    Returns ``(x, t)``, float64 vectors of shapes ``(nx,)`` and ``(nt,)``; endpoints included.
+    Returns ``(x, t)``, float64 vectors of shapes ``(nx,)`` and ``(nt,)`` on ``device``;
+    endpoints included.
 
     Used in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`.
     """
     if nx < 2 or nt < 2:
         raise ValueError(f"need nx >= 2 and nt >= 2, got nx={nx}, nt={nt}")
-    return (torch.linspace(-1, 1, nx, dtype=torch.float64), torch.linspace(0, 1, nt, dtype=torch.float64))
+    return (torch.linspace(-1, 1, nx, dtype=torch.float64, device=device),
+            torch.linspace(0, 1, nt, dtype=torch.float64, device=device))
 
 
-def exact_field(nx: int = 128, nt: int = 33, nu: float = NU) -> torch.Tensor:
-    """Exact ``u`` on :func:`lecture_grid`, shape ``(nt, nx)`` (rows are times).
+def exact_field(nx: int = 128, nt: int = 33, nu: float = NU, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Exact ``u`` on :func:`lecture_grid`, shape ``(nt, nx)`` (rows are times), on ``device``.
 
     Used in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`,
     :ref:`04-burgers-dp-the-solver`.
     """
-    x, t = lecture_grid(nx, nt)
+    x, t = lecture_grid(nx, nt, device)
     return exact_solution(x[None, :], t[:, None], nu)
 
 
@@ -132,8 +134,9 @@ def domain(n: int, bc: BoundaryLike = "dirichlet") -> Grid:
     return Grid(n, dx, bc, origin=-1.0)
 
 
-def grid(n: int, bc: str = "dirichlet") -> tuple[torch.Tensor, float]:
-    """Solver nodes on ``[-1, 1]`` and their spacing ``dx`` (the node coordinates of :func:`domain`).
+def grid(n: int, bc: str = "dirichlet", device: torch.device | str = "cpu") -> tuple[torch.Tensor, float]:
+    """Solver nodes on ``[-1, 1]`` (on ``device``) and their spacing ``dx`` (the node coordinates
+    of :func:`domain`).
 
     Used in :ref:`04-burgers-dp-the-solver`.
     """
@@ -142,8 +145,8 @@ def grid(n: int, bc: str = "dirichlet") -> tuple[torch.Tensor, float]:
     g = domain(n, bc)
     if bc == "dirichlet":
         # linspace puts the last node exactly on 1.
-        return torch.linspace(-1, 1, n, dtype=torch.float64), g.dx
-    return g.coordinates("node")[0], g.dx
+        return torch.linspace(-1, 1, n, dtype=torch.float64, device=device), g.dx
+    return g.coordinates("node", device=device)[0], g.dx
 
 
 def diffusion_number(dt: float, dx: float, nu: float) -> float:

@@ -222,7 +222,7 @@ class SemiImplicitStepper(Stepper):
     channels = 1
 
     def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
-                 stabilization: float = 0.0, device=None) -> None:
+                 stabilization: float = 0.0, device="cpu") -> None:
         self.grid, self.dt, self.model = _grid_for(grid, model), as_dt(dt), model
         if not (math.isfinite(stabilization) and stabilization >= 0):
             raise ValueError(f"stabilization must be non-negative, got {stabilization}")
@@ -232,14 +232,17 @@ class SemiImplicitStepper(Stepper):
         sym = sym[..., : self.shape[-1] // 2 + 1]
         self._lap = sym
         self._denominator = 1 + self.dt * model.mobility * (model.epsilon * sym**2 - self.stabilization * sym)
+        self._moved: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}  # (device, dtype) -> symbols there
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
         d = _check_field(state)
         if tuple(state.shape[2:]) != self.shape:
             raise ValueError(f"the stepper was built for grid {self.shape}, got a field shaped {tuple(state.shape)}")
         dims = tuple(range(2, 2 + d))
-        lap = self._lap.to(state.device, state.dtype)
-        den = self._denominator.to(state.device, state.dtype)
+        key = (state.device, state.dtype)
+        if key not in self._moved:  # copied to a device once, not at every step
+            self._moved[key] = (self._lap.to(state.device, state.dtype), self._denominator.to(state.device, state.dtype))
+        lap, den = self._moved[key]
         nonlinear = bulk_derivative(state, self.model.epsilon) - self.stabilization * state
         rhs = torch.fft.rfftn(state, dim=dims) + self.dt * self.model.mobility * lap * torch.fft.rfftn(nonlinear, dim=dims)
         return torch.fft.irfftn(rhs / den, s=self.shape, dim=dims)
@@ -339,7 +342,7 @@ def perlin_state(
 
 
 def _centred_coordinates(shape: Sequence[int], dtype=torch.float64) -> list[torch.Tensor]:
-    axes = [torch.arange(n, dtype=dtype) - (n - 1) / 2 for n in shape]
+    axes = [torch.arange(n, dtype=dtype, device="cpu") - (n - 1) / 2 for n in shape]
     return list(torch.meshgrid(*axes, indexing="ij"))
 
 

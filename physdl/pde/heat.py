@@ -86,7 +86,7 @@ def _coefficient(alpha: float | torch.Tensor, dims: int) -> float | torch.Tensor
 
 
 def _alpha_values(alpha: float | torch.Tensor) -> torch.Tensor:
-    return alpha.detach().reshape(-1) if isinstance(alpha, torch.Tensor) else torch.tensor([float(alpha)])
+    return alpha.detach().reshape(-1) if isinstance(alpha, torch.Tensor) else torch.tensor([float(alpha)], device="cpu")
 
 
 class _HeatStepper(Stepper):
@@ -146,10 +146,14 @@ class HeatSpectral(_HeatStepper):
         super().__init__(grid, dt, alpha, check)
         lam = -laplacian_symbol(grid.shape, grid.dx, dtype=torch.float64)
         self._lam = lam[..., : grid.shape[-1] // 2 + 1].contiguous()
+        self._moved: dict[tuple, torch.Tensor] = {}  # (device, dtype) -> the symbol there
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
         dims = tuple(range(2, state.dim()))
-        lam = self._lam.to(state.device, state.dtype)
+        key = (state.device, state.dtype)
+        if key not in self._moved:  # copied to a device once, not at every step
+            self._moved[key] = self._lam.to(state.device, state.dtype)
+        lam = self._moved[key]
         gain = torch.exp(self.dt * self.alpha * lam)
         return torch.fft.irfftn(torch.fft.rfftn(state, dim=dims) * gain, s=self.grid.shape, dim=dims)
 
@@ -160,13 +164,15 @@ def time_reversed(frames: torch.Tensor) -> torch.Tensor:
 
 
 def euler_multiplier(alpha: torch.Tensor | float, dt: float, dx: float, shape: tuple[int, int],
-                     substeps: int = 1, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+                     substeps: int = 1, dtype: torch.dtype = torch.float32, device="cpu") -> torch.Tensor:
     """Fourier multiplier ``(1 + dt alpha lambda_k)^substeps`` of ``substeps`` Euler steps.
 
     Laid out for ``torch.fft.rfft2`` of a field shaped ``shape``: the result is
-    ``(*alpha.shape, nx, ny // 2 + 1)``. Exactly equal (up to rounding) to ``substeps``
+    ``(*alpha.shape, nx, ny // 2 + 1)`` on ``device`` (on ``alpha``'s device for a tensor). Exactly equal (up to rounding) to ``substeps``
     calls of :func:`euler_step`, at any ``dt``, stable or not.
     """
+    if isinstance(alpha, torch.Tensor):
+        device = alpha.device  # a tensor alpha decides where the multiplier lives
     lam = -laplacian_symbol(shape, dx, dtype=dtype, device=device)[..., : shape[-1] // 2 + 1]
     alpha = torch.as_tensor(alpha, dtype=dtype, device=lam.device)
     growth = 1 + dt * alpha.reshape(*alpha.shape, 1, 1) * lam

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from physdl.config import generator_device
 from physdl.ops.grid import Grid
 from physdl.pde import advection, allen_cahn, burgers, cahn_hilliard, heat, voids
 from physdl.pde.stepper import Stepper
@@ -78,11 +79,12 @@ def smooth_field(grid: Grid, batch: int, generator: torch.Generator, dtype: torc
     A sum of sines and cosines of the first ``modes`` wavenumbers along each axis, with the
     domain length ``n dx`` as the period, so that the same field is sampled on any refinement.
     """
-    mesh = grid.mesh("node", torch.float64)
-    out = torch.zeros(batch, *grid.shape, dtype=torch.float64)
+    device = generator_device(generator) or torch.device("cpu")  # drawn where the generator lives
+    mesh = grid.mesh("node", torch.float64, device)
+    out = torch.zeros(batch, *grid.shape, dtype=torch.float64, device=device)
     for a, (x, length) in enumerate(zip(mesh, grid.lengths)):
         for k in range(1, modes + 1):
-            c = torch.randn(batch, 2, generator=generator, dtype=torch.float64) / (k * math.sqrt(grid.dims * modes))
+            c = torch.randn(batch, 2, generator=generator, device=generator_device(generator), dtype=torch.float64) / (k * math.sqrt(grid.dims * modes))
             phase = 2 * math.pi * k * x / length
             a_cos, a_sin = (c[:, j].reshape(batch, *[1] * grid.dims) for j in range(2))
             out = out + a_cos * torch.cos(phase) + a_sin * torch.sin(phase)
@@ -98,7 +100,7 @@ def _advection(scheme: str) -> Factory:
         grid = Grid(n, 1.0 / n)
         # The forward difference is the upwind one for a velocity that points to -x.
         speed = -0.7 if scheme == "forward" else 0.7
-        velocity = torch.full((1, n), speed, dtype=dtype)
+        velocity = torch.full((1, n), speed, dtype=dtype, device="cpu")
         dt = 0.5 * grid.dx / abs(speed) if dt is None else dt
         if scheme == "semi-lagrangian":
             return advection.SemiLagrangianAdvection(grid, dt, velocity)
@@ -122,7 +124,7 @@ def _burgers(bc: str) -> Factory:
 
 def _burgers_initial(stepper: Stepper, batch: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
     (x,) = stepper.grid.coordinates("node")
-    amplitude = 0.5 + 0.5 * torch.rand(batch, 1, 1, generator=generator, dtype=torch.float64)
+    amplitude = 0.5 + 0.5 * torch.rand(batch, 1, 1, generator=generator, device=generator_device(generator), dtype=torch.float64)
     u = -amplitude * torch.sin(math.pi * x)  # zero on the walls, periodic on [-1, 1)
     return u.to(dtype)
 

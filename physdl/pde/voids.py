@@ -93,7 +93,7 @@ class VoidParameters:
 
     def as_tensor(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """The nine values in :meth:`names` order, shape ``(9,)``."""
-        return torch.tensor([float(getattr(self, k)) for k in self.names()], dtype=dtype)
+        return torch.tensor([float(getattr(self, k)) for k in self.names()], dtype=dtype, device="cpu")
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
-    val = {f.name: float(torch.as_tensor(getattr(p, f.name)).detach().max()) for f in fields(p)}
+    val = {f.name: float(torch.as_tensor(getattr(p, f.name), device="cpu").detach().max()) for f in fields(p)}
     c_v_max, c_i_max = 1.0, 1.0
     if state is not None:
         c_v_max, c_i_max = float(state[:, 0].detach().max()), float(state[:, 1].detach().max())
@@ -361,7 +361,7 @@ def disc(n: int, center: tuple[float, float], radius: float, width: float = 1.5,
     """
     if radius <= 0 or width <= 0:
         raise ValueError(f"radius and width must be positive, got {radius}, {width}")
-    idx = torch.arange(n, dtype=torch.float64)
+    idx = torch.arange(n, dtype=torch.float64, device="cpu")
     dxs = periodic_offset(idx, center[0], n)
     dys = periodic_offset(idx, center[1], n)
     r = torch.sqrt(dxs[:, None] ** 2 + dys[None, :] ** 2)
@@ -386,10 +386,10 @@ def voids_state(n: int, centers: list[tuple[float, float]], radii: list[float], 
     """
     if len(centers) != len(radii) or not centers:
         raise ValueError("give one radius per void centre, and at least one void")
-    eta = torch.zeros(n, n, dtype=dtype)
+    eta = torch.zeros(n, n, dtype=dtype, device="cpu")
     for c, r in zip(centers, radii):
         eta = torch.maximum(eta, disc(n, c, r, width, dtype))
-    c_v = eta + (1 - eta) * torch.as_tensor(c_v_solid, dtype=dtype)
+    c_v = eta + (1 - eta) * torch.as_tensor(c_v_solid, dtype=dtype, device=eta.device)
     c_i = (1 - eta) * c_i_solid
     state = torch.stack([c_v, c_i, eta])[None]
     check_state(state, "initial state")
@@ -405,7 +405,7 @@ def vacancy_gradient(n: int, mean: float, amplitude: float, direction: float = 0
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
-    idx = torch.arange(n, dtype=torch.float64) - n / 2
+    idx = torch.arange(n, dtype=torch.float64, device="cpu") - n / 2
     phase = 2 * math.pi / n * (math.cos(direction) * idx[:, None] + math.sin(direction) * idx[None, :])
     field = mean + amplitude * torch.cos(phase)
     if field.min() <= 0 or field.max() >= 1:
@@ -434,7 +434,7 @@ def void_centroid(eta: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
         raise ValueError(f"eta must end in two equal spatial axes (a square periodic box), got {tuple(eta.shape)}")
     mask = (eta >= threshold).to(torch.float64)
     n = eta.shape[-1]
-    angle = 2 * math.pi * torch.arange(n, dtype=torch.float64) / n
+    angle = 2 * math.pi * torch.arange(n, dtype=torch.float64, device="cpu") / n
     out = []
     for axis, weights in ((-2, mask.sum(-1)), (-1, mask.sum(-2))):
         z = (weights * torch.exp(1j * angle)).sum(-1)

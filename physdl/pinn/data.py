@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from physdl.config import generator_device
+
 COORDINATES = ("x", "t")
 
 
@@ -38,9 +40,9 @@ def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = N
     """``n`` points drawn uniformly in the domain, ``(n, 2)``."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
-    u = torch.rand(n, 2, generator=generator, dtype=dtype)
-    lo = torch.tensor([domain.x[0], domain.t[0]], dtype=dtype)
-    hi = torch.tensor([domain.x[1], domain.t[1]], dtype=dtype)
+    u = torch.rand(n, 2, generator=generator, device=generator_device(generator), dtype=dtype)
+    lo = torch.tensor([domain.x[0], domain.t[0]], dtype=dtype, device=u.device)
+    hi = torch.tensor([domain.x[1], domain.t[1]], dtype=dtype, device=u.device)
     return lo + (hi - lo) * u
 
 
@@ -55,19 +57,22 @@ def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.stack([X.reshape(-1), T.reshape(-1)], dim=1)
 
 
-def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)``."""
+def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32,
+                   device: torch.device | str = "cpu") -> torch.Tensor:
+    """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)`` on ``device``."""
     if n < 2:
         raise ValueError(f"need at least 2 initial points, got {n}")
-    x = torch.linspace(*domain.x, n, dtype=dtype)
+    x = torch.linspace(*domain.x, n, dtype=dtype, device=device)
     return torch.stack([x, torch.full_like(x, domain.t[0])], dim=1)
 
 
-def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)``."""
+def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32,
+                    device: torch.device | str = "cpu") -> torch.Tensor:
+    """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)`` on
+    ``device``."""
     if n < 2:
         raise ValueError(f"need at least 2 boundary points per wall, got {n}")
-    t = torch.linspace(*domain.t, n, dtype=dtype)
+    t = torch.linspace(*domain.t, n, dtype=dtype, device=device)
     return torch.cat([torch.stack([torch.full_like(t, xw), t], dim=1) for xw in domain.x])
 
 

@@ -100,7 +100,7 @@ def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tenso
     Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
     (x0, x1), (t0, t1) = domain.x, domain.t
-    walls = initial(torch.tensor([x0, x1], dtype=torch.float64))
+    walls = initial(torch.tensor([x0, x1], dtype=torch.float64, device="cpu"))
     if walls.shape != (2,) or walls.abs().max() > 1e-6:
         raise ValueError(f"the initial condition must be 0 on both walls for zero Dirichlet walls, got {walls.tolist()}")
 

@@ -130,8 +130,8 @@ def _run_settings(cfg: HeatVideoConfig, run: int) -> tuple[float, torch.Tensor]:
     """``(|alpha|, initial state (n, n) float64)`` of diffusion run ``run``, reproducibly."""
     gen = torch.Generator().manual_seed(cfg.seed * 100003 + run)
     lo, hi = cfg.alpha_range
-    magnitude = lo + (hi - lo) * float(torch.rand((), generator=gen, dtype=torch.float64))
-    grains = int(torch.randint(cfg.grains[0], cfg.grains[1] + 1, (), generator=gen))
+    magnitude = lo + (hi - lo) * float(torch.rand((), generator=gen, device=gen.device, dtype=torch.float64))
+    grains = int(torch.randint(cfg.grains[0], cfg.grains[1] + 1, (), generator=gen, device=gen.device))
     u0 = heat.voronoi_grains(cfg.n, cfg.dx, grains, cfg.width, cfg.roughness, generator=gen)
     return magnitude, u0
 
@@ -177,11 +177,11 @@ def _record(cfg: HeatVideoConfig, run: int, process: int, frames: torch.Tensor) 
     magnitude, _ = _run_settings(cfg, run)
     return {
         "frames": frames.contiguous(),
-        "alpha": torch.tensor(process * magnitude),
-        "dx": torch.tensor(cfg.dx),
-        "dt": torch.tensor(cfg.dt),
-        "dt_save": torch.tensor(cfg.dt_save),
-        "run": torch.tensor(run),
+        "alpha": torch.tensor(process * magnitude, device="cpu"),
+        "dx": torch.tensor(cfg.dx, device="cpu"),
+        "dt": torch.tensor(cfg.dt, device="cpu"),
+        "dt_save": torch.tensor(cfg.dt_save, device="cpu"),
+        "run": torch.tensor(run, device="cpu"),
     }
 
 
@@ -216,7 +216,7 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all", device: torch.device |
     return Videos(
         frames=torch.stack([r["frames"] for r in records]).unsqueeze(2),
         alpha=torch.stack([r["alpha"] for r in records]).float(),
-        index=torch.tensor(list(ranges[which])),
+        index=torch.tensor(list(ranges[which]), device="cpu"),
         dt_save=cfg.dt_save,
         dx=cfg.dx,
     )

@@ -38,7 +38,8 @@ def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[s
 
     Used in :ref:`05-safe-zero-shot-recovery`.
     """
-    pred, true = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(true, dtype=torch.float64)
+    pred = torch.as_tensor(pred, dtype=torch.float64, device="cpu")
+    true = torch.as_tensor(true, dtype=torch.float64, device="cpu")
     if pred.shape != true.shape or pred.dim() != 1:
         raise ValueError(f"pred and true must be matching vectors, got {tuple(pred.shape)} and {tuple(true.shape)}")
     out = {}
@@ -60,7 +61,7 @@ def alpha_landscape(latent: torch.Tensor, sign: int, operator: SafeOperator, mag
     if magnitudes.dim() != 1 or torch.any(magnitudes < 0):
         raise ValueError("magnitudes must be a vector of non-negative |alpha| values")
     video = _as_video(latent)
-    sgn = torch.tensor([float(sign)], dtype=video.dtype)
+    sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     pairs = SpectralPairs(operator, video, sgn, direction)
     with torch.no_grad():
         return torch.stack([pairs.loss(sgn * m) for m in magnitudes.to(video.dtype)])
@@ -80,7 +81,7 @@ def least_squares_alpha(latent: torch.Tensor, sign: int, operator: SafeOperator,
     if sign not in (-1, 1):
         raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
     video = _as_video(latent)
-    sgn = torch.tensor([float(sign)], dtype=torch.float64)
+    sgn = torch.tensor([float(sign)], dtype=torch.float64, device=video.device)
     pairs = SpectralPairs(operator, video.double(), sgn, direction)
     ratio = (5 ** 0.5 - 1) / 2
     a, b = low, high

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from physdl.nn.conv import Conv2d
 from physdl.ops.grid import Grid
 from physdl.ops.symbols import laplacian_symbol
 from physdl.pde import heat
@@ -276,7 +277,7 @@ class ResidualField(nn.Module):
 
         def block(cin: int) -> nn.Sequential:
             return nn.Sequential(
-                nn.Conv2d(cin, channels, 3, padding=1, padding_mode="circular", bias=False),
+                Conv2d(cin, channels, 3, padding=1, padding_mode="circular", bias=False),
                 nn.BatchNorm2d(channels),
                 nn.ReLU(),
             )

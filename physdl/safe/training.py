@@ -239,7 +239,7 @@ def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress:
     estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg,
                                                             device=device),
                              videos, show_progress, desc="zero-shot")
-    return torch.tensor([e.alpha for e in estimates])
+    return torch.tensor([e.alpha for e in estimates], device="cpu")
 
 
 def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig(),
@@ -250,4 +250,4 @@ def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = Safe
     """
     estimates = estimate_all(lambda frames, sign: fine_tune(model, frames, sign, cfg), videos, show_progress,
                              desc="fine-tune")
-    return torch.tensor([e.alpha for e in estimates])
+    return torch.tensor([e.alpha for e in estimates], device="cpu")

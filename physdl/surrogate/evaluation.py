@@ -34,9 +34,6 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256) -> to
 
 
 def time_call(fn, repeats: int = 5) -> float:
-    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0).
-
-    Used in :ref:`01-surrogates-is-the-surrogate-faster-than-the-solver`.
-    """
+    """Deprecated alias of :func:`physdl.timing.median_seconds` (goes in 0.3.0)."""
     deprecation.warn_moved("surrogate.time_call", "physdl.timing.median_seconds")
     return median_seconds(fn, repeats)

@@ -46,7 +46,7 @@ def train_surrogate(
         idx = next(order).to(dev)
         xb, yb = x[idx], y[idx]
         if augment:
-            xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen)))
+            xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen, device=gen.device)))
         return (model.net(model.normalise_inputs(xb)) - model.normalise(yb, xb)).pow(2).mean()
 
     def validate() -> float:
