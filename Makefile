@@ -43,7 +43,15 @@ book: install
 	$(call physdl_sources_unchanged,_build)
 	PHYSDL_PROFILE=default PHYSDL_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going
 
-test: unit notebooks book-quick
+# The notebooks and the quick book each execute every chapter; they run side by side, one
+# torch thread each, which on two cores takes less time than one after the other with two
+# threads each (the chapters' small tensors leave a second thread mostly idle).
+test: unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target notebooks book-quick TORCH_THREADS=1
+
+# Torch threads of each executed notebook (empty: torch's default, one per core).
+TORCH_THREADS ?=
+THREADS_ENV = $(if $(TORCH_THREADS),OMP_NUM_THREADS=$(TORCH_THREADS))
 
 unit: install
 	$(BIN)/python -m pytest -p no:cacheprovider tests
@@ -53,13 +61,13 @@ unit: install
 # device fails); then every entry point the chapters call must have passed that check.
 notebooks: install
 	@mkdir -p _build && rm -f _build/device-check.log
-	PHYSDL_DEVICE_CHECK=$(CURDIR)/_build/device-check.log PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 \
+	$(THREADS_ENV) PHYSDL_DEVICE_CHECK=$(CURDIR)/_build/device-check.log PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 \
 		$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NOTEBOOKS)
 	$(BIN)/python -m physdl.devicecheck _build/device-check.log $(CHAPTERS)
 
 book-quick: install
 	$(call physdl_sources_unchanged,_build/quick/_build)
-	PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going --path-output _build/quick
+	$(THREADS_ENV) PHYSDL_PROFILE=quick PHYSDL_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going --path-output _build/quick
 
 colab: install
 	$(BIN)/python book/make_notebooks.py

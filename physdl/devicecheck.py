@@ -115,7 +115,11 @@ def _checked(fn: Callable, name: str, log: Path | None, seen: set[str]) -> Calla
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _inside.get() or name in seen:  # one passing call per entry point is the check
+        if _inside.get():  # already under the check, started by the outer call
+            result = fn(*args, **kwargs)
+            _record(log, name, seen)
+            return result
+        if name in seen:  # one passing call per entry point is the check
             return fn(*args, **kwargs)
         token = _inside.set(True)
         try:

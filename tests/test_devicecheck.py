@@ -33,11 +33,12 @@ def test_checked_call_fails_on_a_tensor_made_without_a_device():
     assert inner().type == "meta" and inner().type == "cpu"  # checked once, then run as it is
 
 
-def test_nested_calls_run_as_they_are():
-    inner = devicecheck._checked(lambda: torch.zeros(2).device, "inner", None, set())
-    outer = devicecheck._checked(lambda: inner(), "outer", None, set())
-    assert inner().type == "meta"
-    assert outer().type == "meta"  # the outer call sets meta once; the inner one leaves it
+def test_nested_calls_run_under_the_outer_check_and_count_as_checked():
+    seen = set()
+    inner = devicecheck._checked(lambda: torch.zeros(2).device, "inner", None, seen)
+    outer = devicecheck._checked(lambda: inner(), "outer", None, seen)
+    assert outer().type == "meta"  # the outer call sets meta once; the inner one runs inside it
+    assert seen == {"inner", "outer"}
 
 
 def test_chapter_calls_are_found_by_parsing():
