@@ -188,9 +188,9 @@ def enable(log: str | os.PathLike | None = None) -> list[str]:
     for module_name in modules():
         module = importlib.import_module(module_name)
         for attr, value in list(vars(module).items()):
-            original = getattr(value, "__wrapped__", value)
-            if inspect.isfunction(original) and id(original) in wrapped and value is not wrapped[id(original)]:
-                setattr(module, attr, wrapped[id(original)])
+            # keyed by the object itself: a decorated function (torch.no_grad) has a __wrapped__
+            if inspect.isfunction(value) and id(value) in wrapped and value is not wrapped[id(value)]:
+                setattr(module, attr, wrapped[id(value)])
     return names
 
 

@@ -76,6 +76,14 @@ def test_enable_wraps_every_entry_point_the_chapters_call(tmp_path):
                                for p in chapters))
         missing = wanted - names
         assert not missing, sorted(missing)
+        import importlib, inspect
+        for module_name in devicecheck.modules():  # re-exports too, decorated functions included
+            module = importlib.import_module(module_name)
+            for attr, value in vars(module).items():
+                if inspect.isfunction(value) and not attr.startswith("_") and \
+                        getattr(value, "__module__", "").startswith("physdl.") and \
+                        not value.__module__.startswith(devicecheck.SKIP_MODULES):
+                    assert getattr(value, "__physdl_checked__", False), f"{{module_name}}.{{attr}}"
         from physdl import ops, rollout
         from physdl.pde import advection
         x = torch.rand(1, 1, 16, dtype=torch.float64)

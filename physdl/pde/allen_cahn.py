@@ -4,8 +4,6 @@ Gradient flow of ``sum (phi^2 - 1)^2 / 4 + epsilon^2 / 2 |grad phi|^2`` (phases 
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from physdl.ops import gradient_energy, laplacian
@@ -39,4 +37,4 @@ class AllenCahn(Stepper):
     def free_energy(self, state: torch.Tensor) -> torch.Tensor:
         """``F`` per sample, ``(batch,)``."""
         density = (state**2 - 1) ** 2 / 4 + self.epsilon**2 * gradient_energy(state, self.grid.spacing)
-        return density.flatten(1).sum(1) * math.prod(self.grid.spacing)
+        return density.flatten(1).sum(1) * float(torch.tensor(self.grid.spacing, device="cpu").prod())
