@@ -21,17 +21,30 @@ from typing import Any
 
 import torch
 
-from physdl.io import atomic_save
+from physdl.io import atomic_save, remove_temporaries
 
 CACHE_ENV = "PHYSDL_CACHE"
 FORMAT_VERSION = 1
 
 
 def cache_dir() -> Path:
-    """The cache folder (created on demand)."""
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "physdl"
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    """The cache folder (created on demand): ``$PHYSDL_CACHE``, default ``~/.cache/physdl``.
+
+    Raises:
+        ValueError: the folder is a file, or cannot be created or written (the message
+            names ``PHYSDL_CACHE``).
+    """
+    root = os.environ.get(CACHE_ENV)
+    path = Path(root) if root else Path.home() / ".cache" / "physdl"
+    origin = f"{CACHE_ENV}={root}" if root else f"the default cache folder {path} (set {CACHE_ENV} to move it)"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:
+        raise ValueError(f"{origin} is not a directory") from err
+    except OSError as err:
+        raise ValueError(f"{origin} cannot be created: {err.strerror}") from err
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{origin} is not writable")
     return path
 
 
@@ -72,6 +85,11 @@ def _load(path: Path, key: str) -> dict[str, torch.Tensor]:
     return tensors
 
 
+#: Age after which a temporary file of an interrupted cache write is deleted: older than any
+#: write in progress (other processes may be writing the same entry at the same time).
+STALE_SECONDS = 24 * 3600.0
+
+
 def cache_path(name: str, config: Mapping[str, Any], directory: str | os.PathLike | None = None) -> Path:
     """The file that holds data set ``name`` made with ``config`` (it may not exist yet)."""
     if not name or not all(c.isalnum() or c in "-_" for c in name):
@@ -104,6 +122,7 @@ def cached(
     """
     key = config_key(name, config)
     path = cache_path(name, config, directory)
+    remove_temporaries(path, older_than=STALE_SECONDS)
     if path.exists():
         try:
             return _load(path, key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +26,33 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def temporaries(path: str | os.PathLike) -> list[Path]:
+    """The temporary files that :func:`atomic_save` leaves for ``path`` when it is killed mid-write."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return sorted(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with the glob metacharacters ``*?[`` made literal."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def remove_temporaries(path: str | os.PathLike, older_than: float = 0.0) -> int:
+    """Delete the leftover temporaries of ``path`` at least ``older_than`` seconds old.
+
+    Use ``older_than=0`` only where no other process can be writing ``path`` (a training
+    run's own checkpoint); shared files such as the data cache pass an age. Returns the count.
+    """
+    removed, now = 0, time.time()
+    for tmp in temporaries(path):
+        try:
+            if now - tmp.stat().st_mtime >= older_than:
+                tmp.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process finished or removed it meanwhile
+            pass
+    return removed

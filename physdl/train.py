@@ -5,8 +5,9 @@ index (the function draws its own mini-batch or collocation points). It shows a 
 progress bar, records the loss history, evaluates an optional validation metric, stops
 early when that metric stalls, writes resumable checkpoints atomically, works with
 closure-based optimisers such as L-BFGS, and stops with :class:`NonFiniteLossError` when
-the loss turns NaN or infinite, leaving the last good checkpoint in place and the model
-restored to it.
+the loss, or the weights about to be checkpointed, turn NaN or infinite, leaving the last good
+checkpoint in place and the model restored to it. A resumed run is bit-identical to an
+uninterrupted one when the loss draws its randomness from the step (:mod:`physdl.sampling`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from physdl import deprecation
 from physdl.config import generator_device, progress_enabled
-from physdl.io import atomic_save
+from physdl.io import atomic_save, remove_temporaries
 
 
 class NonFiniteLossError(RuntimeError):
@@ -58,28 +59,98 @@ class History:
         return len(self.loss)
 
 
-def _state(model, optimizer, scheduler, history: History, step: int) -> dict:
+#: Version of the checkpoint layout written by :func:`fit`.
+CHECKPOINT_FORMAT = 2
+_CHECKPOINT_KEYS = ("format", "step", "model", "optimizer", "scheduler", "history", "best", "rng")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used: damaged, from another model or optimiser, or past the run."""
+
+
+def _rng_state() -> dict:
+    """The global random states a loss function might use (CPU, and CUDA when initialised)."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else []
+    return {"cpu": torch.random.get_rng_state(), "cuda": cuda}
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.random.set_rng_state(state["cpu"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _state(model, optimizer, scheduler, history: History, step: int, best: dict) -> dict:
     return {
+        "format": CHECKPOINT_FORMAT,
         "step": step,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "history": asdict(history),
+        "best": best,
+        "rng": _rng_state(),
     }
+
+
+def non_finite_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None) -> str | None:
+    """The name of the first parameter, buffer or optimiser-state tensor holding NaN or
+    infinity, or ``None`` when all are finite (one host synchronisation)."""
+    named = [(f"model {k}", v) for k, v in model.state_dict().items()]
+    if optimizer is not None:
+        for i, state in enumerate(optimizer.state.values()):
+            named += [(f"optimizer state {i} {k}", v) for k, v in state.items()]
+    floats = [(name, v) for name, v in named if torch.is_tensor(v) and v.is_floating_point()]
+    if not floats:
+        return None
+    flags = torch.stack([torch.isfinite(v).all().to("cpu") for _, v in floats])
+    bad = (~flags).nonzero()
+    return floats[int(bad[0])][0] if len(bad) else None
 
 
 def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer=None, scheduler=None) -> dict:
     """Load a checkpoint written by :func:`fit` into ``model`` (and the optimiser, scheduler).
 
     Loading is safe (``weights_only=True``). Returns the raw checkpoint dict.
+
+    Raises:
+        CheckpointError: the file is damaged, is not a :func:`fit` checkpoint, or does not
+            match ``model`` / ``optimizer`` / ``scheduler``; the message names the file and
+            the mismatch.
     """
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(ckpt["model"])
+    path = Path(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch.load raises RuntimeError, EOFError or pickle errors on damage
+        raise CheckpointError(f"checkpoint {path} is damaged ({type(err).__name__}: {err}); "
+                              "delete it or pass resume=False to start afresh") from err
+    missing = [k for k in ("step", "model", "optimizer", "history") if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise CheckpointError(f"{path} is not a checkpoint written by physdl.train.fit (missing {missing})")
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as err:
+        raise CheckpointError(f"checkpoint {path} does not match the model: {err}") from err
     if optimizer is not None:
-        optimizer.load_state_dict(ckpt["optimizer"])
-    if scheduler is not None and ckpt.get("scheduler") is not None:
+        try:
+            optimizer.load_state_dict(ckpt["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise CheckpointError(f"checkpoint {path} does not match the optimiser: {err}") from err
+    if scheduler is not None:
+        if ckpt.get("scheduler") is None:
+            raise CheckpointError(f"checkpoint {path} holds no scheduler state, but a scheduler was given")
         scheduler.load_state_dict(ckpt["scheduler"])
     return ckpt
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def fit(
@@ -104,7 +175,10 @@ def fit(
 
     Args:
         model: the module whose parameters ``optimizer`` updates (any state to checkpoint).
-        loss_fn: returns the scalar training loss for step ``i`` (it draws its own batch).
+        loss_fn: returns the scalar training loss for step ``i``. It should draw its batch,
+            augmentation and noise from ``i`` alone (:mod:`physdl.sampling`), so that a resumed
+            run is bit-identical to an uninterrupted one; draws from torch's global generator
+            are restored from the checkpoint as well.
         optimizer: a torch optimiser; L-BFGS and other closure-based ones are supported.
         iterations: total number of optimiser iterations (a resumed run continues up to this
             number); "steps" below are these iterations.
@@ -114,9 +188,11 @@ def fit(
             the last step (wrap its body in ``torch.no_grad()`` when it needs no gradient).
         patience: stop after this many validations without an improvement larger than
             ``min_delta``; ``None`` disables early stopping.
-        restore_best: with ``validate``, load the best-validating weights at the end.
+        restore_best: with ``validate``, load the best-validating weights at the end (the
+            best weights so far are part of each checkpoint, so this holds across resumes).
         checkpoint: file for periodic checkpoints (every ``checkpoint_every`` steps and at
             the end); with ``resume`` an existing file is loaded and the run continues.
+            Temporary files left in its folder by a killed write are removed at the start.
         progress: show a tqdm progress bar (default: :func:`physdl.config.progress_enabled`).
         desc: label of the progress bar.
 
@@ -124,46 +200,66 @@ def fit(
         The :class:`History` of the run.
 
     Raises:
-        NonFiniteLossError: the loss became NaN or infinite. The model is restored from
-            the last checkpoint when there is one; the file is left untouched.
+        NonFiniteLossError: the loss, or a parameter or optimiser state before a checkpoint
+            write, became NaN or infinite. The model is restored from the last checkpoint
+            when there is one; that file is never overwritten with non-finite values.
+        CheckpointError: the checkpoint to resume from is damaged, does not match, or is
+            already past ``iterations``.
 
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
-    if iterations < 0:
-        raise ValueError(f"iterations must be non-negative, got {iterations}")
-    steps = iterations
-    if validate_every < 1 or checkpoint_every < 1:
-        raise ValueError("validate_every and checkpoint_every must be at least 1")
+    steps = _check_int("iterations", iterations, 0)
+    _check_int("validate_every", validate_every, 1)
+    _check_int("checkpoint_every", checkpoint_every, 1)
+    if patience is not None:
+        _check_int("patience", patience, 1)
     if progress is None:
         progress = progress_enabled()
     history = History()
     start = 0
+    best: dict = {"state": None, "bad_rounds": 0}
     path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None:
+        remove_temporaries(path)
     if path is not None and resume and path.exists():
         ckpt = load_checkpoint(path, model, optimizer, scheduler)
         start = int(ckpt["step"])
+        if start > steps:
+            raise CheckpointError(f"checkpoint {path} is at step {start}, past iterations={steps}; "
+                                  f"pass iterations >= {start}, another checkpoint file, or resume=False")
         history = History(**ckpt["history"])
+        if "best" in ckpt:
+            best = ckpt["best"]
+        if "rng" in ckpt:
+            _set_rng_state(ckpt["rng"])
     history.start_step = start
     last_good: int | None = start if path is not None and path.exists() else None
     closure_based = isinstance(optimizer, torch.optim.LBFGS)
-    best_state = None
-    bad_rounds = 0
     t0 = time.perf_counter()
 
     def run_validation(step: int) -> bool:
         """Record a validation value; return True when early stopping triggers."""
-        nonlocal best_state, bad_rounds
         value = float(validate())
         history.val_steps.append(step)
         history.val.append(value)
         if history.best_val is None or value < history.best_val - min_delta:
             history.best_val, history.best_step = value, step
-            bad_rounds = 0
+            best["bad_rounds"] = 0
             if restore_best:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
-            bad_rounds += 1
-        return patience is not None and bad_rounds >= patience
+            best["bad_rounds"] += 1
+        return patience is not None and best["bad_rounds"] >= patience
+
+    def stop_non_finite(what: str) -> NonFiniteLossError:
+        bar.close()
+        if last_good is not None:
+            load_checkpoint(path, model, optimizer, scheduler)
+            where = f"the model was restored from the last good checkpoint {path} (step {last_good})"
+        else:
+            where = "no checkpoint had been written (pass checkpoint= to keep one)"
+        return NonFiniteLossError(f"{what}; training stopped and {where}. "
+                                  "Lower the learning rate, clip gradients or check the inputs for NaN.")
 
     bar = tqdm(range(start, steps), desc=desc, disable=not progress, initial=start, total=steps)
     step = start
@@ -191,16 +287,7 @@ def fit(
                 optimizer.step()
         value = loss.item()
         if not math.isfinite(value):
-            bar.close()
-            if last_good is not None:
-                load_checkpoint(path, model, optimizer, scheduler)
-                where = f"the model was restored from the last good checkpoint {path} (step {last_good})"
-            else:
-                where = "no checkpoint had been written (pass checkpoint= to keep one)"
-            raise NonFiniteLossError(
-                f"loss became {value} at step {step}; training stopped and {where}. "
-                "Lower the learning rate or check the inputs for NaN."
-            )
+            raise stop_non_finite(f"loss became {value} at step {step}")
         history.loss.append(value)
         if scheduler is not None:
             scheduler.step()
@@ -213,28 +300,39 @@ def fit(
         elif done % 10 == 0:
             bar.set_postfix(loss=f"{value:.3e}", refresh=False)
         if path is not None and (done % checkpoint_every == 0 or done == steps or stop):
+            bad = non_finite_state(model, optimizer)
+            if bad is not None:
+                since = f"after step {last_good}" if last_good is not None else "since the start"
+                raise stop_non_finite(f"{bad} is not finite at step {done} (a gradient overflowed {since} "
+                                      "although the loss stayed finite)")
             history.seconds = time.perf_counter() - t0
-            atomic_save(_state(model, optimizer, scheduler, history, done), path)
+            atomic_save(_state(model, optimizer, scheduler, history, done, best), path)
             last_good = done
         if stop:
             history.stopped_early = True
             break
     bar.close()
     history.seconds = time.perf_counter() - t0
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if restore_best and best["state"] is not None:
+        model.load_state_dict(best["state"])
     model.eval()
     return history
 
 
 def batches(n: int, batch_size: int, generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
-    """Endless stream of index batches over ``range(n)``, reshuffled every epoch."""
+    """Deprecated (goes in 0.3.0): :class:`physdl.sampling.EpochBatches`, a function of the step
+    that needs no state in a checkpoint. Endless stream of index batches over ``range(n)``."""
+    deprecation.warn_moved("physdl.train.batches", "physdl.sampling.EpochBatches")
     if n < 1 or batch_size < 1:
         raise ValueError(f"need n >= 1 and batch_size >= 1, got n={n}, batch_size={batch_size}")
-    while True:
-        order = torch.randperm(n, generator=generator, device=generator_device(generator))
-        for i in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
-            yield order[i : i + batch_size]
+
+    def stream() -> Iterator[torch.Tensor]:
+        while True:
+            order = torch.randperm(n, generator=generator, device=generator_device(generator))
+            for i in range(0, n - batch_size + 1 if n >= batch_size else 1, batch_size):
+                yield order[i : i + batch_size]
+
+    return stream()
 
 
 __getattr__ = deprecation.moved_attributes(__name__, {"progress": ("physdl.progress", "progress")})

@@ -395,3 +395,36 @@ def test_semi_implicit_sequences_track_the_explicit_ones(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="must be positive"):
         SequenceConfig(dt=0.0)
 
+
+
+def test_crnn_training_resumes_bit_identically(tmp_path, monkeypatch):
+    """Stopped at step 3 and resumed, training ends with the weights of an uninterrupted run
+    (windows, augmentation and input noise are functions of the step)."""
+    from dataclasses import replace
+
+    from physdl.crnn import training
+    from physdl.crnn.model import CRNNArchitecture
+    from physdl.crnn.training import train
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path / "cache"))
+    data = SequenceConfig(grid=8, dims=2, sequences=3, frames=5, max_start=1, tau=0.05, batch=2)
+    cfg = TrainingConfig(data=(data,), validation=(replace(data, seed=1),), arch=CRNNArchitecture(hidden_channels=2, dims=2),
+                         window=3, steps=6, validate_every=2, batch=2, augment=True, input_noise=0.01)
+    whole = train(cfg, progress=False)
+    ckpt = tmp_path / "run.ckpt"
+    real = training.teacher_frames
+
+    def interrupted(step, config):
+        if step == 3:
+            raise KeyboardInterrupt
+        return real(step, config)
+
+    monkeypatch.setattr(training, "teacher_frames", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ckpt, checkpoint_every=1, progress=False)
+    monkeypatch.setattr(training, "teacher_frames", real)
+    torch.manual_seed(1234)  # another process, another global state
+    resumed = train(cfg, checkpoint=ckpt, checkpoint_every=1, progress=False)
+    assert resumed.history.start_step == 3
+    for name, value in whole.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from physdl.train import NonFiniteLossError, batches, fit, load_checkpoint
+from physdl import io
+from physdl.sampling import EpochBatches, step_generator, step_seed
+from physdl.train import CheckpointError, NonFiniteLossError, batches, fit, load_checkpoint
 
 
 def regression_problem(seed=0):
@@ -104,11 +106,12 @@ def test_load_checkpoint_is_safe(tmp_path):
 
 
 def test_batches_cover_each_epoch():
-    it = batches(10, 3, torch.Generator().manual_seed(0))
+    with pytest.warns(DeprecationWarning, match="EpochBatches"):
+        it = batches(10, 3, torch.Generator().manual_seed(0))
     first_epoch = torch.cat([next(it) for _ in range(3)])
     assert len(set(first_epoch.tolist())) == 9
-    with pytest.raises(ValueError):
-        next(batches(0, 3))
+    with pytest.raises(ValueError), pytest.warns(DeprecationWarning):
+        batches(0, 3)
 
 
 def test_bad_arguments():
@@ -116,3 +119,138 @@ def test_bad_arguments():
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     with pytest.raises(ValueError, match="iterations"):
         fit(model, loss, opt, -1)
+    with pytest.raises(TypeError, match="iterations"):
+        fit(model, loss, opt, 2.5)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        fit(model, loss, opt, 3, checkpoint_every=0)
+
+
+# -- the (seed, step) randomness contract ------------------------------------------------
+
+
+def test_step_seeds_are_pure_and_distinct():
+    assert step_seed(3, 7, "a") == step_seed(3, 7, "a")
+    seeds = {step_seed(seed, step, stream) for seed in range(4) for step in range(50) for stream in ("a", "b")}
+    assert len(seeds) == 400  # (seed, step + 1) and (seed + 1, step) do not collide
+    g1, g2 = step_generator(1, 2, "x"), step_generator(1, 2, "x")
+    assert torch.equal(torch.rand(5, generator=g1), torch.rand(5, generator=g2))
+    with pytest.raises(ValueError, match="seed"):
+        step_seed(-1, 0)
+    with pytest.raises(TypeError, match="step"):
+        step_seed(0, 1.5)
+
+
+def test_epoch_batches_are_a_function_of_the_step():
+    sampler = EpochBatches(10, 3, seed=4)
+    epoch0 = torch.cat([sampler(s) for s in range(3)])
+    assert len(set(epoch0.tolist())) == 9  # a permutation, the last incomplete batch dropped
+    fresh = EpochBatches(10, 3, seed=4)  # a resumed run: no state carried over
+    assert torch.equal(fresh(7), sampler(7)) and torch.equal(fresh(1), sampler(1))
+    assert not torch.equal(sampler(0), sampler(3))  # a new epoch, a new order
+    assert EpochBatches(2, 5)(0).sort().values.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="batch_size"):
+        EpochBatches(4, 0)
+
+
+# -- faults ------------------------------------------------------------------------------
+
+
+def test_infinite_gradient_never_reaches_a_checkpoint(tmp_path):
+    """A finite loss with an infinite gradient at a checkpoint step used to write NaN weights
+    over the last good checkpoint and then 'restore' them."""
+    ckpt = tmp_path / "run.pt"
+    model, loss = regression_problem()
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+
+    def overflowing(step):
+        value = loss(step)
+        if step == 19:  # finite loss, infinite gradient: d sqrt(u) / du at u = 0
+            value = value + torch.sqrt((model.weight - model.weight.detach()).sum())
+        return value
+
+    assert torch.isfinite(overflowing(19))
+    with pytest.raises(NonFiniteLossError, match=r"not finite at step 20.*last good checkpoint .*step 10"):
+        fit(model, overflowing, opt, 40, checkpoint=ckpt, checkpoint_every=10, progress=False)
+    saved = torch.load(ckpt, weights_only=True)
+    assert saved["step"] == 10
+    assert all(torch.isfinite(v).all() for v in saved["model"].values())
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_resume_past_the_end_is_an_error(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    model, loss = regression_problem()
+    fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), 5, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match=r"run.pt is at step 5, past iterations=3"):
+        fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), 3, checkpoint=ckpt, progress=False)
+
+
+def test_mismatched_and_damaged_checkpoints_name_the_file(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    model, loss = regression_problem()
+    fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), 5, checkpoint=ckpt, progress=False)
+    other = torch.nn.Linear(4, 1)
+    with pytest.raises(CheckpointError, match=r"(?s)run.pt does not match the model.*size mismatch"):
+        fit(other, loss, torch.optim.SGD(other.parameters(), lr=0.05), 9, checkpoint=ckpt, progress=False)
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match=r"run.pt is damaged"):
+        fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), 9, checkpoint=ckpt, progress=False)
+    torch.save({"weights": 1}, ckpt)
+    with pytest.raises(CheckpointError, match=r"not a checkpoint written by physdl.train.fit"):
+        load_checkpoint(ckpt, model)
+
+
+def test_stale_temporaries_are_removed(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    stale = tmp_path / ".run.pt.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    unrelated = tmp_path / ".other.pt.abc.tmp"
+    unrelated.write_bytes(b"x")
+    model, loss = regression_problem()
+    fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), 3, checkpoint=ckpt, progress=False)
+    assert not stale.exists() and unrelated.exists()
+    assert io.temporaries(ckpt) == []
+
+
+def test_restore_best_holds_across_a_resume(tmp_path):
+    """The best weights are part of the checkpoint: a resumed run returns them, not the last."""
+    ckpt = tmp_path / "run.pt"
+    values = [5.0, 1.0, 4.0, 4.5]
+    snapshots = {}
+
+    def run(iterations, model, loss):
+        def validate():
+            snapshots.setdefault(len(snapshots), model.weight.detach().clone())
+            return values[len(snapshots) - 1]
+
+        return fit(model, loss, torch.optim.SGD(model.parameters(), lr=0.05), iterations, validate=validate,
+                   validate_every=10, checkpoint=ckpt, checkpoint_every=10, progress=False)
+
+    model, loss = regression_problem()
+    run(20, model, loss)
+    model2, loss2 = regression_problem()
+    h = run(40, model2, loss2)
+    assert h.best_step == 20 and h.start_step == 20
+    torch.testing.assert_close(model2.weight, snapshots[1], rtol=0, atol=0)
+
+
+def test_resume_restores_the_global_generator(tmp_path):
+    """A loss that draws from torch's global generator (dropout, noise) resumes bit-identically."""
+    x = torch.randn(32, 3, generator=torch.Generator().manual_seed(0))
+
+    def problem():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Dropout(0.3), torch.nn.Linear(16, 1))
+        return model, lambda step: model(x + 0.1 * torch.randn_like(x)).pow(2).mean()
+
+    ref, ref_loss = problem()
+    fit(ref, ref_loss, torch.optim.Adam(ref.parameters(), lr=0.01), 30, progress=False)
+    ckpt = tmp_path / "run.pt"
+    model, loss = problem()
+    fit(model, loss, torch.optim.Adam(model.parameters(), lr=0.01), 12, checkpoint=ckpt, progress=False)
+    torch.manual_seed(123)  # a new process would start from another state
+    model, loss = problem()
+    torch.manual_seed(99)
+    fit(model, loss, torch.optim.Adam(model.parameters(), lr=0.01), 30, checkpoint=ckpt, progress=False)
+    for a, b in zip(ref.parameters(), model.parameters()):
+        assert torch.equal(a, b)

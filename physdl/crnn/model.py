@@ -87,7 +87,7 @@ class _CRNN(nn.Module, Stepper):
         return self.advance(phi, None)[0]
 
     def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None,
-                input_noise: float = 0.0) -> torch.Tensor:
+                input_noise: float = 0.0, noise_generator: torch.Generator | None = None) -> torch.Tensor:
         """Predict frames ``1 .. frames-1`` of a sequence.
 
         The first ``teacher_frames`` inputs are the true frames (teacher forcing); from then
@@ -100,6 +100,9 @@ class _CRNN(nn.Module, Stepper):
             teacher_frames: number of true frames fed in (at least 1, at most ``time``).
             frames: length of the output sequence including frame 0 (default ``time``).
             input_noise: standard deviation of Gaussian noise added to every input (training).
+            noise_generator: draws that noise (on the sequence's device); default torch's
+                global generator. Training passes one made from the step
+                (:func:`physdl.sampling.step_generator`).
 
         Returns:
             ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
@@ -111,7 +114,14 @@ class _CRNN(nn.Module, Stepper):
             raise ValueError(f"teacher_frames must be in [1, {sequence.shape[1]}], got {teacher_frames}")
         if frames < 2:
             raise ValueError(f"frames must be at least 2, got {frames}")
-        noise = (lambda inp: inp + input_noise * torch.randn_like(inp)) if input_noise else None
+        if noise_generator is not None and noise_generator.device != sequence.device:
+            raise ValueError(f"noise_generator is on {noise_generator.device}, the sequence on {sequence.device}")
+
+        def noise(inp: torch.Tensor) -> torch.Tensor:
+            return inp + input_noise * torch.randn(inp.shape, generator=noise_generator, device=inp.device,
+                                                   dtype=inp.dtype)
+
+        noise = noise if input_noise else None
         return run_rollout(self, sequence[:, 0], frames - 1, teacher=sequence[:, :teacher_frames],
                            input_transform=noise, include_initial=False, check_finite=False)
 

@@ -36,6 +36,7 @@ from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
 from physdl.crnn.model import CRNNArchitecture, build
 from physdl.io import atomic_save
+from physdl.sampling import step_generator
 from physdl.train import fit
 
 
@@ -183,14 +184,17 @@ class TrainingResult:
 
 
 def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLike | None = None,
-          progress: bool | None = None, device: torch.device | None = None) -> TrainingResult:
+          progress: bool | None = None, device: torch.device | None = None,
+          checkpoint_every: int = 500) -> TrainingResult:
     """Train the CRNN with the curriculum; resumes from ``checkpoint`` when it exists.
 
     The best-validating weights are restored at the end (the paper also keeps the model
-    with the lowest validation loss).
+    with the lowest validation loss). Windows, augmentation and input noise of each step are
+    drawn from ``(config.seed, step)`` (:mod:`physdl.sampling`), so a resumed run is
+    bit-identical to an uninterrupted one.
     """
     dev = device or pick_device()
-    g = seed_everything(config.seed)
+    seed_everything(config.seed)
     dims = config.arch.dims
     train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
     val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
@@ -205,11 +209,13 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
 
     def loss_fn(step: int) -> torch.Tensor:
-        seq = _windows(train_phi, config.window, config.batch, g)
+        gen = step_generator(config.seed, step, "windows")
+        seq = _windows(train_phi, config.window, config.batch, gen)
         if config.augment:
-            seq = augment(seq, g, dims)
+            seq = augment(seq, gen, dims)
         seq = seq.to(dev)
-        pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise)
+        noise = step_generator(config.seed, step, "input noise", device=seq.device) if config.input_noise else None
+        pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise)
         loss = torch.mean((pred - seq[:, 1:]) ** 2)
         if config.mass_penalty:
             space = tuple(range(2, pred.dim()))
@@ -225,7 +231,8 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
 
     start = time.perf_counter()
     history = fit(model, loss_fn, optimizer, config.steps, scheduler=scheduler, validate=validate,
-                  validate_every=config.validate_every, checkpoint=checkpoint, progress=progress, desc="CRNN")
+                  validate_every=config.validate_every, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                  progress=progress, desc="CRNN")
     return TrainingResult(model, history, time.perf_counter() - start, config)
 
 

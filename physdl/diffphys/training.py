@@ -13,6 +13,7 @@ from physdl.diffphys.model import InitialStateNet, final_state
 from physdl.ops.grid import Grid
 from physdl.pde import advection, burgers
 from physdl.pde.stepper import Stepper
+from physdl.sampling import step_generator
 from physdl.train import History, fit
 
 
@@ -170,11 +171,11 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
     solver = burgers.solver(burgers.domain(targets.shape[-1]), dt, nu)
     if abs(solver.grid.dx - dx) > 1e-12 * dx:
         raise ValueError(f"dx = {dx} is not the spacing {solver.grid.dx} of {targets.shape[-1]} nodes on [-1, 1]")
-    gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     dtype = next(net.parameters()).dtype
 
-    def loss_fn(_: int) -> torch.Tensor:
+    def loss_fn(step: int) -> torch.Tensor:
+        gen = step_generator(seed, step, "targets")
         idx = torch.randint(len(targets), (batch_size,), generator=gen, device=gen.device)
         y = targets[idx].to(dtype)
         return (final_state(solver, net(y), steps) - y).pow(2).mean()

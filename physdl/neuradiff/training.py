@@ -16,6 +16,7 @@ from physdl.neuradiff.model import (
     RecognitionNet,
     TrackingUNet,
 )
+from physdl.sampling import step_generator
 from physdl.train import History, fit
 
 
@@ -57,10 +58,10 @@ def pretrain(net: RecognitionNet, frames: torch.Tensor, labels: torch.Tensor, cf
     frames, labels = frames.to(device), labels.to(device)
     index = torch.arange(len(frames), device=device)
     labelled = torch.nonzero(known(labels).flatten(1).any(1)).flatten()
-    gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
+        gen = step_generator(cfg.seed, step, "pre-train")
         pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen, device=gen.device)]
         other = torch.randint(len(frames), (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         pick = torch.cat([pick, other])
@@ -113,11 +114,11 @@ def train(video: VoidVideo, labels: torch.Tensor, cfg: NeuraDiffConfig = NeuraDi
         {"params": physics.parameters(), "lr": cfg.lr_physics},
     ])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
     record: list[dict[str, float]] = []
     joint = torch.nn.ModuleDict({"recognition": net, "physics": physics})
 
     def loss_fn(step: int) -> torch.Tensor:
+        gen = step_generator(cfg.seed, step, "joint")
         gap = int(torch.randint(1, cfg.gap + 1, (), generator=gen, device=gen.device))
         t = torch.randint(len(frames) - gap, (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         terms = triage_loss(net, physics, frames, labels, t, gap, s.steps_per_frame, cfg)
@@ -141,10 +142,10 @@ def train_tracking_unet(frames: torch.Tensor, labels: torch.Tensor, cfg: NeuraDi
     net = TrackingUNet(cfg.base, cfg.levels).to(device)
     frames, labels = frames.to(device), labels.to(device)
     labelled = torch.nonzero(known(labels).flatten(1).any(1)).flatten()
-    gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
+        gen = step_generator(cfg.seed, step, "annotations")
         pick = labelled[torch.randint(len(labelled), (cfg.batch_size,), generator=gen, device=gen.device)]
         return masked_mse(net(frames[pick])[:, 0], labels[pick])
 
@@ -162,10 +163,10 @@ def train_next_frame(frames: torch.Tensor, cfg: NeuraDiffConfig = NeuraDiffConfi
     _config.seed_everything(cfg.seed)
     net = NextFrameUNet(cfg.base, cfg.levels).to(device)
     frames = frames.to(device)
-    gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr_net)
 
     def loss_fn(step: int) -> torch.Tensor:
+        gen = step_generator(cfg.seed, step, "next frame")
         t = torch.randint(len(frames) - 1, (cfg.batch_size,), generator=gen, device=gen.device).to(device)
         return (net(frames[t]) - frames[t + 1]).pow(2).mean()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.config import generator_device
+from physdl.sampling import step_generator
 
 COORDINATES = ("x", "t")
 
@@ -79,8 +80,9 @@ def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32,
 class ResampledPoints:
     """Fresh uniform collocation points at every step, ``step -> (n, 2)``.
 
-    The same step gets the same points, so a closure-based optimiser (L-BFGS), which
-    evaluates the loss several times per step, sees one consistent loss.
+    The points are a function of ``(seed, step)`` (:mod:`physdl.sampling`): a closure-based
+    optimiser (L-BFGS), which evaluates the loss several times per step, sees one consistent
+    loss, and a resumed run draws what an uninterrupted one draws.
     """
 
     def __init__(self, n: int, domain: Domain, seed: int = 0, dtype: torch.dtype = torch.float32) -> None:
@@ -92,7 +94,7 @@ class ResampledPoints:
 
     def __call__(self, step: int) -> torch.Tensor:
         if step != self._step:
-            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+            gen = step_generator(self.seed, step, "collocation")
             self._points = uniform_points(self.n, self.domain, gen, self.dtype)
             self._step = step
         assert self._points is not None

@@ -21,7 +21,8 @@ from physdl.safe.model import (
     _check_video,
     safe_loss,
 )
-from physdl.train import History, batches, fit
+from physdl.sampling import EpochBatches
+from physdl.train import History, fit
 
 
 def build_model(dt_save: float, dx: float, cfg: SafeConfig = SafeConfig()) -> SafeAutoencoder:
@@ -176,12 +177,11 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     """
     if len(videos) < 1:
         raise ValueError("train needs at least one simulation")
-    gen = torch.Generator().manual_seed(cfg.seed)
     device = model_device(model)
     frames, sign = videos.frames.to(device), videos.sign.to(device)
     for part in (model.encoder, model.decoder):
         part.requires_grad_(False)
-    order = batches(len(videos), cfg.batch_size, gen)
+    order = EpochBatches(len(videos), cfg.batch_size, cfg.seed, stream="phase 1")
     with torch.no_grad():  # the frozen encoder's output does not change during phase 1
         model.encoder.eval()
         latents = torch.cat([model.encoder(frames[i:i + 1]) for i in range(len(videos))])
@@ -189,8 +189,8 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     with torch.no_grad():
         pooled = model.estimator.pooled(latents)
 
-    def phase1_loss(_: int) -> torch.Tensor:
-        idx = next(order)
+    def phase1_loss(step: int) -> torch.Tensor:
+        idx = order(step)
         sgn = sign[idx]
         alpha = sgn * model.estimator.from_pooled(pooled[idx])
         return (cfg.w_phys * pairs.loss(alpha, idx)
@@ -203,10 +203,10 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
 
     for part in (model.encoder, model.decoder):
         part.requires_grad_(True)
-    single = batches(len(videos), 1, gen)
+    single = EpochBatches(len(videos), 1, cfg.seed, stream="phase 2")
 
-    def phase2_loss(_: int) -> torch.Tensor:
-        idx = next(single)
+    def phase2_loss(step: int) -> torch.Tensor:
+        idx = single(step)
         video, sgn = frames[idx], sign[idx]
         return losses(model, model(video, sgn), video, sgn, cfg)["total"]
 

@@ -8,7 +8,8 @@ from torch import nn
 from physdl.surrogate.data import symmetry
 from physdl.surrogate.evaluation import channel_errors, predict
 from physdl.surrogate.model import Scaled
-from physdl.train import History, batches, fit
+from physdl.sampling import EpochBatches, step_generator
+from physdl.train import History, fit
 
 
 def train_surrogate(
@@ -29,7 +30,8 @@ def train_surrogate(
     ``model`` is a :class:`Scaled` network: the loss is the MSE of normalised values, so
     that channels and samples weigh equally. The weights with the best validation error are
     kept. With ``augment``, each batch is moved by a random one of the 8 symmetries of the
-    square (:func:`symmetry`), which multiplies the data at no cost and is exact.
+    square (:func:`symmetry`), which multiplies the data at no cost and is exact. Batches and
+    symmetries are functions of ``(seed, step)`` (:mod:`physdl.sampling`).
 
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
@@ -37,16 +39,16 @@ def train_surrogate(
         raise TypeError("train_surrogate expects a Scaled network (see Scaled)")
     dev = next(model.parameters()).device
     x, y = train["inputs"].to(dev), train["targets"].to(dev)
-    gen = torch.Generator().manual_seed(seed)
-    order = batches(len(x), batch_size, gen)
+    order = EpochBatches(len(x), batch_size, seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
 
     def loss_fn(step: int) -> torch.Tensor:
-        idx = next(order).to(dev)
+        idx = order(step).to(dev)
         xb, yb = x[idx], y[idx]
         if augment:
-            xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen, device=gen.device)))
+            gen = step_generator(seed, step, "symmetry")
+            xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen, device="cpu")))
         return (model.net(model.normalise_inputs(xb)) - model.normalise(yb, xb)).pow(2).mean()
 
     def validate() -> float:
