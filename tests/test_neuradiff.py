@@ -130,6 +130,61 @@ def test_loader_errors(tmp_path):
         nd.load_video(tmp_path)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         nd.save_video(torch.full((2, 4, 4), 2.0), tmp_path / "x.tif")
+    with pytest.raises(ValueError, match="max_frames"):
+        nd.load_video(tmp_path, max_frames=-1)  # used to drop the last frame silently
+    with pytest.raises(ValueError, match="max_frames"):
+        nd.load_video(tmp_path, max_frames=0)
+
+
+def test_saving_into_a_folder_of_frames_never_mixes_videos(tmp_path):
+    old = torch.zeros(5, 1, 4, 4)
+    new = torch.ones(2, 1, 4, 4)
+    nd.save_video(old, tmp_path)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        nd.save_video(new, tmp_path)
+    nd.save_video(new, tmp_path, overwrite=True)
+    torch.testing.assert_close(nd.load_video(tmp_path), new)  # not 2 new frames + 3 old ones
+    nd.save_video(old, tmp_path / "v.tif")
+    with pytest.raises(FileExistsError, match="v.tif exists"):
+        nd.save_video(new, tmp_path / "v.tif")
+
+
+def test_loader_scales_each_frame_by_its_own_depth(tmp_path):
+    """8- and 16-bit frames mixed in one folder: 255 in an 8-bit frame is white, not 0.0039."""
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.full((4, 4), 255, dtype=np.uint8)).save(tmp_path / "a_1.png")
+    Image.fromarray(np.full((4, 4), 65535, dtype=np.uint16)).save(tmp_path / "a_2.tif")
+    video = nd.load_video(tmp_path)
+    assert video.min() == 1.0
+
+
+def test_loader_scales_32_bit_integers_by_the_video_range(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    data = np.array([[0, 1000], [2000, 4000]], dtype=np.int32)
+    Image.fromarray(data).save(tmp_path / "deep.tif")
+    video = nd.load_video(tmp_path / "deep.tif")
+    torch.testing.assert_close(video[0, 0], torch.tensor([[0.0, 0.25], [0.5, 1.0]]))
+
+
+def test_loader_names_nan_pixels_and_damaged_files(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    data = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4)
+    data[1, 2] = np.nan
+    Image.fromarray(data).save(tmp_path / "f.tif")
+    with pytest.raises(ValueError, match=r"f.tif has 1 NaN"):
+        nd.load_video(tmp_path / "f.tif")
+    folder = tmp_path / "frames"
+    nd.save_video(torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(0)), folder)
+    damaged = sorted(folder.iterdir())[1]
+    damaged.write_bytes(damaged.read_bytes()[:60])
+    with pytest.raises(ValueError, match=f"cannot read frame .*{damaged.name}"):
+        nd.load_video(folder)
 
 
 # -- networks ----------------------------------------------------------------------------------

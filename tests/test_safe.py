@@ -100,8 +100,8 @@ def test_videos_bad_settings():
 def test_spectral_operator_equals_substepped_stencil(substeps, alpha):
     field = diffusion_video(frames=3)[None, :, None]  # (1, 3, 1, 32, 32) float64
     a = torch.tensor([alpha], dtype=torch.float64)
-    spectral = safe.SafeOperator(0.25, 0.5, substeps)(field, a)
-    stencil = safe.SafeOperator(0.25, 0.5, substeps, method="stencil")(field, a)
+    spectral = safe.SafeOperator(0.25, 0.5, substeps, unstable="allow")(field, a)
+    stencil = safe.SafeOperator(0.25, 0.5, substeps, method="stencil", unstable="allow")(field, a)
     scale = stencil.abs().max()
     assert torch.allclose(spectral, stencil, rtol=0, atol=1e-11 * scale)
 
@@ -154,6 +154,40 @@ def test_operator_bad_input():
     with pytest.raises(ValueError, match="direction"):
         safe.frame_pairs(torch.zeros(1, 3, 1, 8, 8), torch.ones(1), "backward")
     assert op.alpha_limit == pytest.approx(1.25)
+    with pytest.raises(ValueError, match="unstable"):
+        safe.SafeOperator(0.25, 0.5, 5, unstable="ignore")
+    with pytest.raises(ValueError, match="dt_save"):
+        safe.SafeOperator(-0.25, 0.5, 5)
+    with pytest.raises(TypeError, match="dx"):
+        safe.SafeOperator(0.25, "0.5", 5)
+
+
+@pytest.mark.parametrize("method", ["spectral", "stencil"])
+def test_operator_enforces_its_stability_limit(method):
+    """A diffusion coefficient beyond alpha_limit used to run silently and reach 5e5."""
+    op = safe.SafeOperator(0.25, 0.5, 5, method=method)
+    field = torch.rand(2, 3, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r"alpha = -1.3 exceeds the von Neumann limit .*substeps >= 6"):
+        op(field, torch.tensor([-0.2, -1.3], dtype=torch.float64))
+    with pytest.raises(ValueError, match="NaN"):
+        op(field, torch.tensor([-0.2, float("nan")], dtype=torch.float64))
+    out = op(field, torch.tensor([-0.2, 1.3], dtype=torch.float64))  # anti-diffusion: the equation's growth
+    assert torch.isfinite(out).all()
+    allowed = safe.SafeOperator(0.25, 0.5, 5, method=method, unstable="allow")
+    assert allowed(field, torch.tensor([-0.2, -3.0], dtype=torch.float64)).abs().max() > 10
+
+
+def test_stencil_operator_keeps_the_shape_with_per_sample_alpha():
+    """Batch > 1 with one alpha per sample used to return (4, 1, 4, 3, 1, 8, 8)."""
+    field = torch.rand(4, 3, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    alpha = torch.tensor([-0.1, -0.2, -0.3, -0.4], dtype=torch.float64)
+    stencil = safe.SafeOperator(0.25, 0.5, 5, method="stencil")(field, alpha)
+    spectral = safe.SafeOperator(0.25, 0.5, 5)(field, alpha)
+    assert stencil.shape == field.shape
+    torch.testing.assert_close(stencil, spectral, rtol=0, atol=1e-12)
+    for k in range(4):  # each sample with its own alpha
+        alone = safe.SafeOperator(0.25, 0.5, 5, method="stencil")(field[k:k + 1], alpha[k:k + 1])
+        torch.testing.assert_close(stencil[k:k + 1], alone, rtol=0, atol=1e-14)
 
 
 # --- the autoencoder ----------------------------------------------------------------------

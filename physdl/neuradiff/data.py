@@ -187,16 +187,50 @@ def _grey(image) -> np.ndarray:
 def _frames_from_tiff(path: Path) -> list[np.ndarray]:
     from PIL import Image, ImageSequence
 
-    with Image.open(path) as image:
-        return [_grey(page.copy()) for page in ImageSequence.Iterator(image)]
+    try:
+        with Image.open(path) as image:
+            return [_grey(page.copy()) for page in ImageSequence.Iterator(image)]
+    except (OSError, SyntaxError, ValueError) as err:  # what PIL raises on truncated or damaged files
+        raise ValueError(f"cannot read {path}: {err}") from err
 
 
-def _to_unit(stack: np.ndarray) -> torch.Tensor:
-    if np.issubdtype(stack.dtype, np.integer):
-        return torch.from_numpy(stack.astype(np.float32) / np.iinfo(stack.dtype).max)
-    stack = stack.astype(np.float32)
-    lo, hi = float(stack.min()), float(stack.max())
-    return torch.from_numpy((stack - lo) / max(hi - lo, 1e-12))
+def _read_image(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return _grey(image)
+    except (OSError, SyntaxError, ValueError) as err:  # what PIL raises on truncated or damaged files
+        raise ValueError(f"cannot read frame {path}: {err}") from err
+
+
+#: Integer types whose full range is the grey scale (8 and 16 bits); wider integers and floats
+#: are scaled by the video's own minimum and maximum.
+_FULL_RANGE_TYPES = (np.uint8, np.uint16, np.int8, np.int16)
+
+
+def _to_unit(frames: list[np.ndarray], names: list[str]) -> torch.Tensor:
+    """Grey levels in [0, 1], ``(frames, height, width)`` float32.
+
+    8- and 16-bit frames are divided by their own type's range, frame by frame (a video may
+    mix them); other frames (float, 32-bit integers) share the video's minimum and maximum.
+    """
+    for frame, name in zip(frames, names):
+        if np.issubdtype(frame.dtype, np.floating) and not np.isfinite(frame).all():
+            bad = int((~np.isfinite(frame)).sum())
+            raise ValueError(f"{name} has {bad} NaN or infinite pixel(s); replace them before loading")
+    fixed = [f.dtype.type in _FULL_RANGE_TYPES for f in frames]
+    out = np.empty((len(frames), *frames[0].shape), dtype=np.float32)
+    for k, (frame, full) in enumerate(zip(frames, fixed)):
+        if full:
+            info = np.iinfo(frame.dtype)
+            out[k] = (frame.astype(np.float64) - info.min) / (info.max - info.min)
+    free = [k for k, full in enumerate(fixed) if not full]
+    if free:
+        values = np.stack([frames[k].astype(np.float64) for k in free])
+        lo, hi = float(values.min()), float(values.max())
+        out[free] = (values - lo) / max(hi - lo, 1e-12)
+    return torch.from_numpy(out)
 
 
 def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_of: int = 1) -> torch.Tensor:
@@ -204,34 +238,42 @@ def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_
 
     Args:
         path: a folder of images or a ``.tif``/``.tiff`` file.
-        max_frames: keep only the first frames.
+        max_frames: keep only the first ``max_frames`` frames (at least 1; ``None``: all).
         multiple_of: crop height and width (centred) to a multiple of this number, as a U-Net
             with ``k`` levels needs ``2 ** (k - 1)``.
 
     Returns:
-        ``(frames, 1, height, width)`` float32 tensor in [0, 1].
+        ``(frames, 1, height, width)`` float32 tensor in [0, 1]: 8- and 16-bit frames divided
+        by their range, float and 32-bit frames scaled by the video's minimum and maximum.
+
+    Raises:
+        ValueError: no frames, frames of different sizes, an unreadable or truncated file
+            (named), NaN or infinite pixels (the frame named), a bad ``max_frames`` or
+            ``multiple_of``.
 
     Used in :ref:`06-neuradiff-your-own-video`.
     """
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise ValueError(f"max_frames must be a positive integer or None, got {max_frames!r}")
+    if isinstance(multiple_of, bool) or not isinstance(multiple_of, int) or multiple_of < 1:
+        raise ValueError(f"multiple_of must be a positive integer, got {multiple_of!r}")
     path = Path(path)
     if path.is_dir():
         files = sorted((f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
         if not files:
             raise ValueError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in folder {path}")
-        from PIL import Image
-
-        frames = []
-        for f in files[:max_frames]:
-            with Image.open(f) as image:
-                frames.append(_grey(image))
+        files = files[:max_frames]
+        frames = [_read_image(f) for f in files]
+        names = [f"frame {f}" for f in files]
     elif path.suffix.lower() in (".tif", ".tiff") and path.is_file():
         frames = _frames_from_tiff(path)[:max_frames]
+        names = [f"page {k} of {path}" for k in range(len(frames))]
     else:
         raise ValueError(f"{path} is neither a folder of images nor a multi-page TIFF file")
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
         raise ValueError(f"all frames must have the same size, found {sorted(shapes)}")
-    video = _to_unit(np.stack(frames))[:, None]
+    video = _to_unit(frames, names)[:, None]
     if multiple_of > 1:
         h, w = video.shape[-2:]
         nh, nw = h - h % multiple_of, w - w % multiple_of
@@ -242,31 +284,50 @@ def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_
     return video.contiguous()
 
 
-def save_video(frames: torch.Tensor, path: str | os.PathLike) -> Path:
+def save_video(frames: torch.Tensor, path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write ``(frames, nx, ny)`` or ``(frames, 1, nx, ny)`` grey levels in [0, 1] (or uint8).
 
     A path ending in ``.tif``/``.tiff`` gives one multi-page TIFF; any other path is a folder
     of numbered PNG files. Returns the path written.
 
+    Raises:
+        FileExistsError: the TIFF file exists, or the folder already holds image files (they
+            would mix with the new frames on loading), and ``overwrite`` is false. With
+            ``overwrite`` the old file, or the old image files of the folder, are removed.
+        ValueError: a bad shape, float frames outside [0, 1] or not finite, no frames.
+
     Used in :ref:`06-neuradiff-your-own-video`.
     """
     from PIL import Image
 
+    if not torch.is_tensor(frames):
+        raise TypeError(f"frames must be a tensor, got {type(frames).__name__}")
     if frames.dim() == 4 and frames.shape[1] == 1:
         frames = frames[:, 0]
-    if frames.dim() != 3:
-        raise ValueError(f"frames must be (frames, nx, ny) or (frames, 1, nx, ny), got {tuple(frames.shape)}")
+    if frames.dim() != 3 or frames.shape[0] == 0 or frames.numel() == 0:
+        raise ValueError(f"frames must be (frames, nx, ny) or (frames, 1, nx, ny) with frames > 0, got "
+                         f"{tuple(frames.shape)}")
     if frames.dtype != torch.uint8:
-        if frames.min() < 0 or frames.max() > 1:
-            raise ValueError("float frames must lie in [0, 1]")
+        if not frames.is_floating_point():
+            raise TypeError(f"frames must be uint8 or floating point, got {frames.dtype}")
+        if not bool(torch.isfinite(frames).all()) or frames.min() < 0 or frames.max() > 1:
+            raise ValueError("float frames must be finite and lie in [0, 1]")
         frames = torch.round(frames * 255).to(torch.uint8)
     images = [Image.fromarray(f.cpu().numpy()) for f in frames]
     path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         path.parent.mkdir(parents=True, exist_ok=True)
         images[0].save(path, save_all=True, append_images=images[1:])
     else:
         path.mkdir(parents=True, exist_ok=True)
+        old = [f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES]
+        if old and not overwrite:
+            raise FileExistsError(f"folder {path} already holds {len(old)} image file(s); they would be loaded "
+                                  "with the new frames: pass overwrite=True to remove them, or another folder")
+        for f in old:
+            f.unlink()
         width = len(str(len(images) - 1))
         for k, image in enumerate(images):
             image.save(path / f"frame_{k:0{width}d}.png")

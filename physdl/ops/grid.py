@@ -73,6 +73,14 @@ def as_float(x: object, name: str) -> float:
     return float(x)
 
 
+def finite_float(x: object, name: str) -> float:
+    """:func:`as_float`, then checked to be finite (``ValueError`` naming ``name`` otherwise)."""
+    value = as_float(x, name)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
 def positive_float(x: object, name: str) -> float:
     """:func:`as_float`, then checked to be positive and finite (``ValueError`` otherwise)."""
     value = as_float(x, name)

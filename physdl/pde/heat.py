@@ -25,7 +25,7 @@ import math
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.grid import Grid
+from physdl.ops.grid import Grid, finite_float, positive_float
 from physdl.ops.stencils import laplacian
 from physdl.ops.symbols import laplacian_symbol
 from physdl.ops.transport import periodic_distance
@@ -37,14 +37,15 @@ def max_eigenvalue(dx: float, dims: int = 2) -> float:
 
     Used in :ref:`05-safe-von-neumann-stability-of-the-frozen-operator`.
     """
-    if dx <= 0:
-        raise ValueError(f"dx must be positive, got {dx}")
+    dx = positive_float(dx, "dx")
+    if isinstance(dims, bool) or not isinstance(dims, int) or dims < 1:
+        raise ValueError(f"dims must be a positive integer, got {dims!r}")
     return 4 * dims / dx**2
 
 
 def von_neumann_number(alpha: float, dt: float, dx: float, dims: int = 2) -> float:
     """``sigma = dt |alpha| lambda_max``; forward Euler diffusion is stable for ``sigma <= 2``."""
-    return dt * abs(alpha) * max_eigenvalue(dx, dims)
+    return positive_float(dt, "dt") * abs(finite_float(alpha, "alpha")) * max_eigenvalue(dx, dims)
 
 
 def von_neumann_limit(dt: float, dx: float, dims: int = 2) -> float:
@@ -52,9 +53,7 @@ def von_neumann_limit(dt: float, dx: float, dims: int = 2) -> float:
 
     Used in :ref:`05-safe-the-data`.
     """
-    if dt <= 0:
-        raise ValueError(f"dt must be positive, got {dt}")
-    return 2 / (dt * max_eigenvalue(dx, dims))
+    return 2 / (positive_float(dt, "dt") * max_eigenvalue(dx, dims))
 
 
 def check_stability(alpha: float, dt: float, dx: float, dims: int = 2) -> None:
@@ -62,7 +61,11 @@ def check_stability(alpha: float, dt: float, dx: float, dims: int = 2) -> None:
 
     Stable means diffusion (``alpha <= 0``) within the von Neumann bound
     ``dt |alpha| 4 d / dx^2 <= 2``. Positive ``alpha`` (mobility) is unstable at any ``dt``.
+    ``dt`` and ``dx`` must be positive and finite, ``alpha`` finite (``ValueError`` naming the
+    argument otherwise).
     """
+    alpha = finite_float(alpha, "alpha")
+    dt, dx = positive_float(dt, "dt"), positive_float(dx, "dx")
     if alpha > 0:
         raise ValueError(
             f"alpha = {alpha} > 0 is mobility (anti-diffusion): forward Euler amplifies every "

@@ -16,6 +16,8 @@ class SafeConfig:
 
     Attributes:
         substeps: SAFE sub-steps per frame interval (``N_sub``).
+        unstable: ``"raise"`` for a diffusion ``alpha`` beyond the operator's von Neumann limit,
+            or ``"allow"`` to run the unstable operator on purpose (:class:`SafeOperator`).
         channels, d_model, heads, pool: network sizes.
         w_phys, w_recon, w_identity, w_bounds: loss weights (the paper gives no value for the
             identity weight; physdl uses 1).
@@ -32,6 +34,7 @@ class SafeConfig:
     """
 
     substeps: int = 50
+    unstable: str = "raise"
     channels: int = 16
     d_model: int = 32
     heads: int = 4

@@ -23,18 +23,21 @@ Shapes: a video is ``(batch, time, 1, nx, ny)``; ``alpha`` and ``sign`` are ``(b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from physdl.nn.conv import Conv2d
-from physdl.ops.grid import Grid
+from physdl.ops.grid import Grid, positive_float
 from physdl.ops.symbols import laplacian_symbol
 from physdl.pde import heat
 from physdl.pde.stepper import Stepper, rollout
 
 METHODS = ("spectral", "stencil")
+#: What :class:`SafeOperator` does with a diffusion coefficient beyond its von Neumann limit.
+UNSTABLE = ("raise", "allow")
 DIRECTIONS = ("stable", "forward")
 
 
@@ -55,19 +58,26 @@ class SafeOperator(nn.Module):
         dx: grid spacing.
         substeps: Euler sub-steps per frame interval (the paper's ``N_sub``).
         method: ``"spectral"`` or ``"stencil"``.
+        unstable: ``"raise"`` (default): a diffusion coefficient ``alpha < -alpha_limit``, whose
+            sub-steps amplify the finest modes, is a ``ValueError``; ``"allow"``: run it anyway
+            (the sub-step ablation of the chapter does, to show the collapse). Anti-diffusion
+            (``alpha > 0``) grows as the equation itself does and is always run.
 
     Explained in :ref:`05-safe-von-neumann-stability-of-the-frozen-operator`.
     """
 
-    def __init__(self, dt_save: float, dx: float, substeps: int = 50, method: str = "spectral") -> None:
+    def __init__(self, dt_save: float, dx: float, substeps: int = 50, method: str = "spectral",
+                 unstable: str = "raise") -> None:
         super().__init__()
-        if substeps < 1:
-            raise ValueError(f"substeps must be at least 1, got {substeps}")
-        if dt_save <= 0 or dx <= 0:
-            raise ValueError(f"dt_save and dx must be positive, got {dt_save} and {dx}")
+        dt_save, dx = positive_float(dt_save, "dt_save"), positive_float(dx, "dx")
+        if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
+            raise ValueError(f"substeps must be an integer of at least 1, got {substeps!r}")
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+        if unstable not in UNSTABLE:
+            raise ValueError(f"unstable must be one of {UNSTABLE}, got {unstable!r}")
         self.dt_save, self.dx, self.substeps, self.method = dt_save, dx, substeps, method
+        self.unstable = unstable
         self._eigenvalues: dict[tuple, torch.Tensor] = {}
 
     @property
@@ -81,7 +91,21 @@ class SafeOperator(nn.Module):
         return heat.von_neumann_limit(self.dt_sub, self.dx)
 
     def extra_repr(self) -> str:
-        return f"dt_save={self.dt_save}, dx={self.dx}, substeps={self.substeps}, method={self.method!r}"
+        return (f"dt_save={self.dt_save}, dx={self.dx}, substeps={self.substeps}, method={self.method!r}, "
+                f"unstable={self.unstable!r}")
+
+    def check_alpha(self, alpha: torch.Tensor) -> None:
+        """Raise ``ValueError`` for NaN / infinite ``alpha`` and, unless ``unstable="allow"``, for
+        diffusion beyond :attr:`alpha_limit` (one host synchronisation)."""
+        if not bool(torch.isfinite(alpha).all()):
+            raise ValueError("alpha contains NaN or infinite values")
+        if self.unstable == "raise" and alpha.numel() and float(alpha.detach().min()) < -self.alpha_limit:
+            worst = float(alpha.detach().min())
+            needed = math.ceil(self.substeps * abs(worst) / self.alpha_limit)
+            raise ValueError(
+                f"alpha = {worst:.4g} exceeds the von Neumann limit |alpha| <= {self.alpha_limit:.4g} of "
+                f"{self.substeps} sub-steps of dt_sub = {self.dt_sub:.4g}: the finest modes would grow instead of "
+                f"decaying. Use substeps >= {needed}, or unstable='allow' to run the unstable operator on purpose")
 
     def eigenvalues(self, shape: tuple[int, int], dtype: torch.dtype, device) -> torch.Tensor:
         """``lambda_k`` of ``L = -lap_h`` in ``rfft2`` layout, ``(nx, ny // 2 + 1)`` (cached)."""
@@ -93,6 +117,7 @@ class SafeOperator(nn.Module):
 
     def multiplier(self, alpha: torch.Tensor, shape: tuple[int, int], dtype: torch.dtype, device) -> torch.Tensor:
         """``(1 + dt_sub alpha lambda_k)^substeps``, ``(*alpha.shape, nx, ny // 2 + 1)``."""
+        self.check_alpha(alpha)
         lam = self.eigenvalues(shape, dtype, device)
         return (1 + self.dt_sub * alpha[..., None, None] * lam) ** self.substeps
 
@@ -111,6 +136,7 @@ class SafeOperator(nn.Module):
     def _stencil(self, field: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         """``substeps`` forward Euler steps of :class:`physdl.pde.heat.HeatEuler` (a rollout)."""
         space = tuple(field.shape[-2:])
+        self.check_alpha(alpha)
         if alpha.dim() > 0:
             _alpha_like(alpha, field)  # checks the batch size
             alpha = alpha.reshape(-1, *[1] * (field.dim() - 3)).expand(field.shape[:-2]).reshape(-1)

@@ -31,7 +31,7 @@ def build_model(dt_save: float, dx: float, cfg: SafeConfig = SafeConfig()) -> Sa
     Used in :ref:`05-safe-the-trained-model`.
     """
     _config.seed_everything(cfg.seed)
-    operator = SafeOperator(dt_save, dx, cfg.substeps)
+    operator = SafeOperator(dt_save, dx, cfg.substeps, unstable=cfg.unstable)
     return SafeAutoencoder(operator, cfg.channels, cfg.d_model, cfg.heads, cfg.pool)
 
 
