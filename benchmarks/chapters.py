@@ -35,8 +35,16 @@ PROFILES = ("quick", "default")
 
 def notebooks(only: list[str] | None = None) -> list[Path]:
     """The chapter notebooks readers run, ``notebooks/NN_*.ipynb`` (optionally only those
-    numbered in ``only``)."""
+    numbered in ``only``).
+
+    Raises:
+        ValueError: a number of ``only`` names no chapter (nothing would run).
+    """
     found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if only is not None:
+        unknown = sorted(set(only) - {p.name[:2] for p in found})
+        if unknown or not only:
+            raise ValueError(f"no chapter numbered {unknown or only}; chapters: {[p.name[:2] for p in found]}")
     return [p for p in found if only is None or p.name[:2] in only]
 
 
@@ -79,8 +87,12 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder to keep the executed notebooks in")
     parser.add_argument("--no-write", action="store_true", help="print only, write no results file")
     args = parser.parse_args()
+    try:
+        chosen = notebooks(args.only)
+    except ValueError as err:
+        parser.error(str(err))
     runs = []
-    for nb in notebooks(args.only):
+    for nb in chosen:
         r = execute(nb, args.profile, keep=args.keep)
         print(f"  {r['notebook']:28s} {args.profile:8s} {r['seconds'] / 60:6.1f} min  {'ok' if r['ok'] else 'FAILED'}",
               flush=True)

@@ -54,22 +54,40 @@ def progress_enabled() -> bool:
     return os.environ.get("PHYSDL_PROGRESS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+#: Device types physdl runs on (``PHYSDL_DEVICE`` accepts these, with an index for CUDA).
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
 def device(prefer: str | None = None) -> torch.device:
     """The compute device: CUDA when available, else CPU.
 
     ``prefer`` (or the environment variable ``PHYSDL_DEVICE``) forces a device, for
-    example ``"cpu"`` on a GPU machine, or ``"mps"`` on Apple silicon. MPS has no float64, so
-    the chapters that compute references in double precision (2, 4 and 7) need CUDA or the CPU.
+    example ``"cpu"`` on a GPU machine, ``"cuda:1"``, or ``"mps"`` on Apple silicon. MPS has no
+    float64, so the chapters that compute references in double precision (2, 4 and 7) need
+    CUDA or the CPU.
+
+    Raises:
+        ValueError: the choice is not a device of :data:`DEVICE_TYPES` (the message names
+            ``PHYSDL_DEVICE`` when the choice came from it), or that device is not available.
     """
+    origin = "prefer" if prefer else "PHYSDL_DEVICE"
     choice = prefer or os.environ.get("PHYSDL_DEVICE")
     if choice:
-        dev = torch.device(choice)
+        try:
+            dev = torch.device(choice)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"{origin}={choice!r} is not a device; use one of {DEVICE_TYPES} "
+                             "(CUDA with an optional index, e.g. cuda:1)") from err
+        if dev.type not in DEVICE_TYPES:
+            raise ValueError(f"{origin}={choice!r}: physdl runs on {DEVICE_TYPES}, not {dev.type!r}")
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("CUDA was requested but torch.cuda.is_available() is False")
+            raise ValueError(f"{origin}={choice!r}, but torch.cuda.is_available() is False; unset it or use cpu")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{origin}={choice!r}, but only {torch.cuda.device_count()} CUDA device(s) exist")
         mps = getattr(torch.backends, "mps", None)
         if dev.type == "mps" and not (mps is not None and mps.is_available()):
-            raise RuntimeError("MPS was requested but torch.backends.mps.is_available() is False "
-                               "(it needs Apple silicon and a macOS build of torch); unset PHYSDL_DEVICE")
+            raise ValueError(f"{origin}={choice!r}, but torch.backends.mps.is_available() is False "
+                             "(it needs Apple silicon and a macOS build of torch); unset it or use cpu")
         return dev
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 

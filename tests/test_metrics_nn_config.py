@@ -177,5 +177,38 @@ def test_unavailable_mps_is_named(monkeypatch):
 
     if torch.backends.mps.is_available():
         pytest.skip("this machine has MPS")
-    with pytest.raises(RuntimeError, match="MPS was requested"):
+    with pytest.raises(ValueError, match=r"prefer='mps', but torch.backends.mps.is_available\(\) is False"):
         config.device("mps")
+    monkeypatch.setenv("PHYSDL_DEVICE", "mps")
+    with pytest.raises(ValueError, match="PHYSDL_DEVICE='mps'"):
+        config.device()
+
+
+@pytest.mark.parametrize("choice,message", [("bogus", "is not a device"), ("cuda:x", "is not a device"),
+                                            ("xla", "not 'xla'"), ("meta", "not 'meta'")])
+def test_bad_device_names_the_variable(monkeypatch, choice, message):
+    from physdl import config
+
+    monkeypatch.setenv("PHYSDL_DEVICE", choice)
+    with pytest.raises(ValueError, match=f"PHYSDL_DEVICE='{choice}'.*{message}"):
+        config.device()
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_bad_cache_folder_names_the_variable(monkeypatch, tmp_path, kind):
+    import os
+
+    from physdl import data
+
+    target = tmp_path / "cache"
+    if kind == "file":
+        target.write_text("not a folder")
+        message = "is not a directory"
+    else:
+        target.mkdir()
+        target.chmod(0o500)  # root may write anyway: answer as the file system would for a user
+        monkeypatch.setattr(data.os, "access", lambda path, mode: os.stat(path).st_mode & 0o200 != 0)
+        message = "is not writable"
+    monkeypatch.setenv("PHYSDL_CACHE", str(target))
+    with pytest.raises(ValueError, match=f"PHYSDL_CACHE={target} {message}"):
+        data.cache_dir()

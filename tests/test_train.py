@@ -5,7 +5,13 @@ import torch
 
 from physdl import io
 from physdl.sampling import EpochBatches, step_generator, step_seed
-from physdl.train import CheckpointError, NonFiniteLossError, batches, fit, load_checkpoint
+from physdl.train import (
+    CheckpointError,
+    NonFiniteLossError,
+    batches,
+    fit,
+    load_checkpoint,
+)
 
 
 def regression_problem(seed=0):

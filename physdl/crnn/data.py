@@ -14,10 +14,12 @@ Command line (generates and caches, prints the cache file)::
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
 
+from physdl import cli
 from physdl.config import generator_device
 from physdl.data import cache_path, cached
 from physdl.pde.cahn_hilliard import (
@@ -80,8 +82,18 @@ class SequenceConfig:
     model: CahnHilliard = field(default_factory=CahnHilliard)
 
     def __post_init__(self) -> None:
-        if self.tau <= 0 or self.dt <= 0:
+        for name, least in (("grid", 4), ("sequences", 1), ("frames", 2), ("max_start", 0), ("batch", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
+        if self.dims not in (2, 3):
+            raise ValueError(f"dims must be 2 or 3, got {self.dims!r}")
+        if not (self.tau > 0 and self.dt > 0 and math.isfinite(self.tau) and math.isfinite(self.dt)):
             raise ValueError(f"tau and dt must be positive, got tau = {self.tau} and dt = {self.dt}")
+        if not (self.burn_in >= 0 and self.amplitude >= 0 and math.isfinite(self.burn_in + self.amplitude)):
+            raise ValueError(f"burn_in and amplitude must be non-negative, got {self.burn_in} and {self.amplitude}")
+        if not self.cells or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in self.cells):
+            raise ValueError(f"cells must be positive integers, got {self.cells!r}")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
 
@@ -186,20 +198,24 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate and cache Cahn-Hilliard training sequences "
                                                  "(defaults: the first training set of the active profile).")
     defaults = sizes.run("crnn-training").data[0]
-    parser.add_argument("--grid", type=int, default=defaults.grid)
-    parser.add_argument("--dims", type=int, default=defaults.dims)
-    parser.add_argument("--sequences", type=int, default=defaults.sequences)
-    parser.add_argument("--frames", type=int, default=defaults.frames)
-    parser.add_argument("--max-start", type=int, default=defaults.max_start)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--batch", type=int, default=defaults.batch)
-    parser.add_argument("--burn-in", type=float, default=defaults.burn_in)
+    parser.add_argument("--grid", type=cli.positive_int, default=defaults.grid)
+    parser.add_argument("--dims", type=int, choices=(2, 3), default=defaults.dims)
+    parser.add_argument("--sequences", type=cli.positive_int, default=defaults.sequences)
+    parser.add_argument("--frames", type=cli.positive_int, default=defaults.frames)
+    parser.add_argument("--max-start", type=cli.non_negative_int, default=defaults.max_start)
+    parser.add_argument("--seed", type=cli.non_negative_int, default=defaults.seed)
+    parser.add_argument("--batch", type=cli.positive_int, default=defaults.batch)
+    parser.add_argument("--burn-in", type=cli.non_negative_float, default=defaults.burn_in)
     parser.add_argument("--method", choices=METHODS, default=defaults.method, help="solver of the kept frames")
-    parser.add_argument("--dt", type=float, default=defaults.dt, help="solver time step")
+    parser.add_argument("--dt", type=cli.positive_float, default=defaults.dt, help="solver time step")
     args = parser.parse_args(argv)
-    config = SequenceConfig(grid=args.grid, dims=args.dims, sequences=args.sequences, frames=args.frames,
-                            max_start=args.max_start, seed=args.seed, batch=args.batch,
-                            burn_in=args.burn_in, method=args.method, dt=args.dt)
+    try:
+        config = SequenceConfig(grid=args.grid, dims=args.dims, sequences=args.sequences, frames=args.frames,
+                                max_start=args.max_start, seed=args.seed, batch=args.batch,
+                                burn_in=args.burn_in, method=args.method, dt=args.dt)
+        config.steps_per_frame  # tau must be a whole number of solver steps
+    except ValueError as err:
+        parser.error(str(err))
     data = sequences(config, progress=True)
     print(f"{tuple(data['phi'].shape)} -> {cache_path('cahn-hilliard-sequences', config.as_dict())}")
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from physdl import deprecation
+from physdl import cli, deprecation
 from physdl.config import describe, generator_device, seed_everything
 from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
@@ -297,32 +297,41 @@ def shipped_weights(name: str = "ch3d") -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the Cahn-Hilliard CRNN and write shippable weights.")
-    parser.add_argument("--out", required=True, help="weights file to write (a .log.json is written beside it)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="weights file to write (a .log.json is written beside it)")
     parser.add_argument("--scale", help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, help="override the number of optimiser steps")
+    parser.add_argument("--steps", type=cli.positive_int, help="override the number of optimiser steps")
     parser.add_argument("--non-conservative", action="store_true", help="train the ablation (sigmoid head)")
-    parser.add_argument("--init", help="weights to fine-tune on full rollouts of whole sequences (second stage)")
-    parser.add_argument("--lr", type=float, help="override the learning rate")
+    parser.add_argument("--init", type=cli.existing_file,
+                        help="weights to fine-tune on full rollouts of whole sequences (second stage)")
+    parser.add_argument("--lr", type=cli.positive_float, help="override the learning rate")
     parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--seed", type=cli.non_negative_int, default=0)
+    parser.add_argument("--threads", type=cli.positive_int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out and its log")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.scale is not None:
         parser.error("--scale is gone: the scale is the profile, e.g. PHYSDL_PROFILE=paper "
                      "(see physdl.sizes.run('crnn-training'))")
+    cli.check_outputs(parser, [args.out, args.out.with_suffix(".log.json")], args.force)
+    if args.init is not None:
+        try:
+            load_weights(args.init)
+        except Exception as err:  # noqa: BLE001 - reported as a usage error, before any work
+            parser.error(f"--init {args.init} is not a CRNN weights file: {err}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from physdl import sizes
 
     config = sizes.run("crnn-training")
     config = replace(config, seed=args.seed)
     if args.non_conservative:
         config = replace(config, arch=replace(config.arch, conservative=False), mass_penalty=1.0)
-    if args.init:
+    if args.init is not None:
         config = long_rollout_config(args.init, config)
-    if args.lr:
+    if args.lr is not None:
         config = replace(config, lr=args.lr)
-    if args.steps:
+    if args.steps is not None:
         config = replace(config, steps=args.steps)
     ckpt = args.checkpoint or str(Path(args.out).with_suffix(".ckpt"))
     result = train(config, checkpoint=ckpt, progress=True)

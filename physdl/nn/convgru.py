@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from physdl.nn.conv import CONVOLUTIONS, convolution
+from physdl.nn.inference import check_input
 
 
 def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str) -> nn.Sequential:
@@ -60,6 +61,7 @@ class ConvGRUCell(nn.Module):
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """Return the new hidden state ``(batch, hidden_channels, *space)``."""
+        check_input(self, x)
         if x.dim() != self.dims + 2:
             raise ValueError(f"expected input (batch, channels, {self.dims} spatial axes), got {tuple(x.shape)}")
         if h is None:

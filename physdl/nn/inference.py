@@ -15,6 +15,27 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def check_input(model: nn.Module, x: object, name: str = "input") -> None:
+    """Raise a clear error unless ``x`` is a floating tensor with ``model``'s dtype and device.
+
+    Without it a float64 input to a float32 network fails deep inside a convolution with
+    torch's "Input type (double) and bias type (float) should be the same".
+
+    Raises:
+        TypeError: ``x`` is not a tensor, or its dtype differs from the weights'.
+        ValueError: ``x`` is on another device than the weights.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    for tensor in model.parameters():
+        if x.dtype != tensor.dtype:
+            raise TypeError(f"{name} is {x.dtype} but the network's weights are {tensor.dtype}: convert one of "
+                            f"them ({name}.to({tensor.dtype}) or model.to({x.dtype}))")
+        if x.device != tensor.device:
+            raise ValueError(f"{name} is on {x.device} but the network is on {tensor.device}: move one of them")
+        return
+
+
 @torch.no_grad()
 def batched(model: nn.Module, inputs: torch.Tensor, batch_size: int,
             call: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] | None = None,

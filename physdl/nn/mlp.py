@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from physdl.nn.inference import check_input
+
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
 
 
@@ -67,7 +69,8 @@ class MLP(nn.Module):
             raise ValueError(f"unknown init {init!r}; choose 'xavier_normal' or 'default'")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] != self.in_features:
+        check_input(self, x)
+        if x.dim() == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"expected input (..., {self.in_features}), got {tuple(x.shape)}")
         return self.net(x)
 
@@ -100,8 +103,9 @@ class FieldMLP(nn.Module):
         self.mlp = MLP(in_channels * cells, out_channels * cells, hidden, activation, init="default")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(self, x)
         expected = (self.in_channels, *self.space)
-        if tuple(x.shape[1:]) != expected:
+        if x.dim() == 0 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"expected input (batch, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
         y = self.mlp(x.flatten(1))
         return y.view(x.shape[0], self.out_channels, *self.space)

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from physdl.nn.conv import convolution
+from physdl.nn.inference import check_input
 
 _POOL = {2: nn.AvgPool2d, 3: nn.AvgPool3d}
 _NORMS = ("batch", "group", None)
@@ -94,6 +95,7 @@ class UNet(nn.Module):
                      if condition_channels > 0 else None)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        check_input(self, x)
         if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"expected input (batch, {self.in_channels}, *space) with {self.dims} spatial axes, "

@@ -55,13 +55,6 @@ def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: 
     return torch.where(velocity > 0, (d - shift(d, axis, -1, name, value)) / dx, forward)
 
 
-def _extend_odd(q: torch.Tensor, pad: int) -> torch.Tensor:
-    """``q`` with ``pad`` ghost nodes per side along the last axis, odd about the end nodes."""
-    left = -q[..., 1 : pad + 1].flip(-1)
-    right = -q[..., -pad - 1 : -1].flip(-1)
-    return torch.cat([left, q, right], dim=-1)
-
-
 def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: float, axis: int = 0,
                     bc: BoundaryLike = "periodic", walls: str = "constant") -> torch.Tensor:
     """Transport ``q`` along ``axis`` for one step: each node takes the value at its departure point.
@@ -102,21 +95,28 @@ def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: floa
         return out.movedim(-1, dim)
     if n < 4:
         raise ValueError(f"semi-Lagrangian transport on a Dirichlet axis needs at least 4 nodes, got {n}")
-    # A ghost layer wide enough for the longest departure (at most one reflection).
-    pad = min(int(shift_cells.detach().abs().max().ceil()) + 1, n - 2)
+    pos = index - shift_cells
     if walls == "odd":
-        ext = _extend_odd(q, pad)
-    else:
-        ghost = torch.full_like(q[..., :1], value).expand(*q.shape[:-1], pad)
-        ext = torch.cat([ghost, q, ghost], dim=-1)
-    pos = index + pad - shift_cells
-    i0 = pos.detach().floor().clamp(0, n + 2 * pad - 2)
-    w = pos - i0
-    i0 = i0.long()
-    out = torch.gather(ext, -1, i0) * (1 - w) + torch.gather(ext, -1, i0 + 1) * w
-    if walls == "odd":
+        # The odd continuation about both end nodes is periodic with period 2 (n - 1): one
+        # period holds q and its odd mirror image, so a departure point any number of cells
+        # away (any dt) is read off it without a data-dependent ghost layer.
+        period = 2 * (n - 1)
+        ext = torch.cat([q, -q[..., 1:-1].flip(-1)], dim=-1)
+        left = pos.detach().floor()
+        w = pos - left
+        i0 = left.long().remainder(period)
+        out = torch.gather(ext, -1, i0) * (1 - w) + torch.gather(ext, -1, (i0 + 1).remainder(period)) * w
         zero = torch.zeros_like(out[..., :1])
         out = torch.cat([zero, out[..., 1:-1], zero], dim=-1)
+    else:
+        # Beyond a wall lies the Dirichlet value: departure points are clamped to one ghost node.
+        ghost = torch.full_like(q[..., :1], value)
+        ext = torch.cat([ghost, q, ghost], dim=-1)
+        pos = pos.clamp(-1, n) + 1
+        i0 = pos.detach().floor().clamp(max=n)
+        w = pos - i0
+        i0 = i0.long()
+        out = torch.gather(ext, -1, i0) * (1 - w) + torch.gather(ext, -1, i0 + 1) * w
     return out.movedim(-1, dim)
 
 

@@ -29,6 +29,7 @@ from typing import NamedTuple
 import torch
 
 from physdl.config import generator_device
+from physdl.ops.grid import as_spacing, positive_float
 from physdl.ops.symbols import gradient_symbol, laplacian_symbol
 
 
@@ -49,14 +50,21 @@ class StokesSolution(NamedTuple):
 
 
 def _check_inputs(force: torch.Tensor, mask: torch.Tensor) -> None:
-    if force.dim() != 4 or force.shape[1] != 2:
+    for name, value in (("force", force), ("mask", mask)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not force.is_floating_point():
+        raise TypeError(f"force must be a float32 or float64 tensor, got {force.dtype}")
+    if force.dim() != 4 or force.shape[1] != 2 or force.shape[0] == 0:
         raise ValueError(f"force must be shaped (batch, 2, nx, ny), got {tuple(force.shape)}")
     if mask.shape != (force.shape[0], 1, *force.shape[2:]):
         raise ValueError(
             f"mask must be shaped (batch, 1, nx, ny) = {(force.shape[0], 1, *force.shape[2:])}, "
             f"got {tuple(mask.shape)}"
         )
-    if torch.any(mask < 0) or torch.any(mask > 1):
+    if not bool(torch.isfinite(force).all()):
+        raise ValueError("force contains NaN or infinite values")
+    if not bool(torch.isfinite(mask).all()) or torch.any(mask < 0) or torch.any(mask > 1):
         raise ValueError("mask values must lie in [0, 1] (0 fluid, 1 solid)")
     no_solid = mask.flatten(1).amax(dim=1) == 0
     mean_force = force.mean(dim=(2, 3)).abs().amax(dim=1)
@@ -94,10 +102,16 @@ def solve_stokes(
     Explained in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
     _check_inputs(force, mask)
-    if not nu > 0 or not penalty > 0:
-        raise ValueError(f"nu and penalty must be positive, got nu={nu}, penalty={penalty}")
-    if not 0 < tol < 1:
+    nu, penalty, tol = positive_float(nu, "nu"), positive_float(penalty, "penalty"), positive_float(tol, "tol")
+    dx = as_spacing(dx, 2)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    if not tol < 1:
         raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    floor = 10 * torch.finfo(force.dtype).eps
+    if tol < floor:
+        raise ValueError(f"tol = {tol:g} is below what {force.dtype} can resolve (about {floor:.1g}): "
+                         f"pass float64 force and mask, or tol >= {floor:.1g}")
     shape = tuple(force.shape[2:])
     real, dev = force.dtype, force.device
     lap = laplacian_symbol(shape, dx, dtype=real, device=dev)  # (nx, ny), <= 0
@@ -159,6 +173,9 @@ def solve_stokes(
         rz = rz_new
         it += 1
         rel = float((dot(r, r).sqrt() / scale).max())
+        if not math.isfinite(rel):
+            raise RuntimeError(f"conjugate gradients broke down at iteration {it} (residual {rel}); "
+                               "check the penalty and the mask")
     pressure = ifft(solve_pressure_hat(fft(force - K * u)))
     return StokesSolution(pressure, u, it, rel)
 

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.grid import Grid
+from physdl.ops.grid import Grid, as_float
 from physdl.ops.stencils import laplacian
 from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
 from physdl.pde.stepper import Stepper, as_dt
@@ -79,9 +79,16 @@ class VoidParameters:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            smallest = float(value.detach().min()) if torch.is_tensor(value) else float(value)
-            if not smallest > 0:
-                raise ValueError(f"parameter {f.name} must be positive, got {smallest}")
+            if torch.is_tensor(value):
+                if value.numel() == 0:
+                    raise ValueError(f"parameter {f.name} is an empty tensor")
+                finite = bool(torch.isfinite(value.detach()).all())
+                smallest = float(value.detach().min())
+            else:
+                smallest = as_float(value, f.name)
+                finite = math.isfinite(smallest)
+            if not (finite and smallest > 0):
+                raise ValueError(f"parameter {f.name} must be positive and finite, got {value!r}")
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from physdl.sampling import EpochBatches, step_generator
 from physdl.surrogate.data import symmetry
 from physdl.surrogate.evaluation import channel_errors, predict
 from physdl.surrogate.model import Scaled
-from physdl.sampling import EpochBatches, step_generator
 from physdl.train import History, fit
 
 

@@ -1,0 +1,182 @@
+"""Regression tests of the silent failures and obscure errors found by probing physdl with bad
+input (the fuzzing suite, tests/test_fuzz.py, covers the public API systematically)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from physdl.ops.grid import Grid
+from physdl.pde import advection, burgers, flow, heat, voids
+
+# -- time steps and coefficients --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dt", [-0.1, 0.0, math.nan, math.inf])
+def test_heat_stability_rejects_bad_steps(dt):
+    with pytest.raises(ValueError, match="dt must be a positive finite number"):
+        heat.check_stability(-1.0, dt, 0.5)
+
+
+def test_heat_stability_rejects_nan_alpha():
+    with pytest.raises(ValueError, match="alpha must be a finite number"):
+        heat.check_stability(math.nan, 0.1, 0.5)
+
+
+def test_heat_video_config_rejects_a_negative_step():
+    from physdl.safe.data import HeatVideoConfig
+
+    with pytest.raises(ValueError, match="dt"):
+        HeatVideoConfig(dt=-0.005)
+
+
+def test_void_parameters_reject_infinite_and_nan_values():
+    with pytest.raises(ValueError, match="kT must be positive and finite"):
+        voids.VoidParameters(kT=math.inf)
+    with pytest.raises(ValueError, match="L must be positive and finite"):
+        voids.VoidParameters(L=torch.tensor([1.0, math.nan]))
+    with pytest.raises(ValueError, match="dt must be a positive finite number"):
+        voids.VoidStepper(Grid((8, 8), 1.0), math.nan)
+
+
+@pytest.mark.parametrize("walls_dt", [2.0, 10.0, 1e3])
+def test_burgers_walls_keep_the_maximum_principle_at_any_step(walls_dt):
+    """A departure point more than n - 2 cells away used to extrapolate: max|u| 20 -> 543."""
+    grid = burgers.domain(32)
+    x = grid.coordinates()[0]
+    u = (20 * torch.sin(math.pi * (x + 1) / 2))[None, None]
+    u[..., 0] = u[..., -1] = 0
+    out = burgers.SelfAdvection(grid, walls_dt).step(u)
+    assert float(out.abs().max()) <= 20 + 1e-9
+    assert out[..., 0].abs().max() == 0 and out[..., -1].abs().max() == 0
+
+
+def test_semi_lagrangian_constant_walls_take_the_wall_value_far_away():
+    from physdl.ops.transport import semi_lagrangian
+
+    q = torch.rand(1, 1, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    for speed in (17.0, -40.0):
+        out = semi_lagrangian(q, torch.full_like(q, speed), 1.0, 1.0, 0, "dirichlet", walls="constant")
+        assert torch.equal(out, torch.zeros_like(out))  # every departure point lies beyond a wall
+
+
+def test_nan_velocity_fails_the_cfl_check():
+    v = torch.zeros(2, 8, 8)
+    v[0, 2, 2] = math.nan
+    for stepper in (advection.Advection, advection.SemiLagrangianAdvection):
+        with pytest.raises(ValueError, match="velocity field contains NaN"):
+            stepper(Grid((8, 8), 1.0), 0.1, v)
+
+
+def test_stokes_rejects_nan_force_and_explains_float32():
+    n = 16
+    mask = torch.zeros(1, 1, n, n, dtype=torch.float64)
+    mask[..., 4:8, 4:8] = 1
+    force = torch.zeros(1, 2, n, n, dtype=torch.float64)
+    force[0, 0, 3, 3] = math.nan
+    with pytest.raises(ValueError, match="force contains NaN"):
+        flow.solve_stokes(force, mask, 1 / n)
+    force = torch.ones(1, 2, n, n, dtype=torch.float32)
+    with pytest.raises(ValueError, match=r"tol = 1e-08 is below what torch.float32 can resolve"):
+        flow.solve_stokes(force, mask.float(), 1 / n)
+    sol = flow.solve_stokes(force, mask.float(), 1 / n, tol=1e-5)  # what float32 can do, it does
+    assert torch.isfinite(sol.velocity).all() and sol.residual <= 1e-5
+    with pytest.raises(TypeError, match="force must be a float32 or float64"):
+        flow.solve_stokes(force.long(), mask, 1 / n)
+
+
+# -- spacings given in every form a user might pass ------------------------------------------
+
+
+@pytest.mark.parametrize("dx", [torch.tensor(0.5), np.float64(0.5), np.float32(0.5), 0.5])
+def test_spacing_as_0d_tensor_or_numpy_scalar(dx):
+    from physdl import ops
+
+    u = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    reference = ops.laplacian(u, 0.5)
+    torch.testing.assert_close(ops.laplacian(u, dx), reference)
+    assert heat.max_eigenvalue(dx) == pytest.approx(32.0)
+
+
+def test_networks_name_a_dtype_mismatch():
+    from physdl import nn
+
+    for net, x in ((nn.UNet(3, 3, base=4, levels=2), torch.rand(1, 3, 8, 8, dtype=torch.float64)),
+                   (nn.FieldMLP(3, 3, (8, 8), hidden=(4,)), torch.rand(1, 3, 8, 8, dtype=torch.float64)),
+                   (nn.MLP(2, 1, (4,)), torch.rand(5, 2, dtype=torch.float64))):
+        with pytest.raises(TypeError, match="input is torch.float64 but the network's weights are torch.float32"):
+            net(x)
+
+
+# -- command lines: every argument checked before any work, no silent overwrite --------------
+
+
+def _usage_error(main, argv, capsys) -> str:
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert time.perf_counter() - start < 5, "the error came after expensive work"
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--steps", "0"], "--steps: expected a positive integer, got 0"),
+    (["--lr", "0"], "--lr: expected a positive finite number, got 0"),
+    (["--lr", "-1"], "--lr: expected a positive finite number, got -1"),
+    (["--init", "missing.pt"], "--init: missing.pt is not an existing file"),
+    (["--threads", "0"], "--threads: expected a positive integer"),
+])
+def test_crnn_training_command_checks_arguments_first(tmp_path, capsys, argv, message):
+    from physdl.crnn.training import main
+
+    err = _usage_error(main, ["--out", str(tmp_path / "w.pt"), *argv], capsys)
+    assert message in err
+
+
+def test_crnn_training_command_never_overwrites_without_force(tmp_path, capsys):
+    from physdl.crnn.training import main
+
+    assert "is a folder" in _usage_error(main, ["--out", str(tmp_path)], capsys)
+    out = tmp_path / "w.pt"
+    out.write_bytes(b"earlier weights")
+    assert "pass --force" in _usage_error(main, ["--out", str(out)], capsys)
+    assert out.read_bytes() == b"earlier weights"
+    (tmp_path / "bad.pt").write_bytes(b"not weights")
+    err = _usage_error(main, ["--out", str(tmp_path / "new.pt"), "--init", str(tmp_path / "bad.pt")], capsys)
+    assert "is not a CRNN weights file" in err
+
+
+@pytest.mark.parametrize("argv", [["--grid", "0"], ["--frames", "0"], ["--dims", "4"], ["--dt", "nan"],
+                                  ["--dt", "0.3"]])
+def test_crnn_data_command_checks_arguments_first(tmp_path, monkeypatch, capsys, argv):
+    from physdl.crnn.data import main
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path))
+    _usage_error(main, argv, capsys)
+    assert list(tmp_path.iterdir()) == []  # nothing cached
+
+
+def test_sequence_config_rejects_empty_data_sets():
+    from physdl.crnn.data import SequenceConfig
+
+    for bad in ({"grid": 0}, {"sequences": 0}, {"frames": 1}, {"batch": 0}, {"dims": 1}, {"cells": ()}):
+        with pytest.raises(ValueError):
+            SequenceConfig(**bad)
+
+
+def test_chapter_benchmark_rejects_unknown_chapters(monkeypatch, capsys):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    import chapters
+
+    monkeypatch.setattr(sys, "argv", ["chapters.py", "--only", "99"])
+    with pytest.raises(SystemExit) as exit_info:
+        chapters.main()
+    assert exit_info.value.code == 2
+    assert "no chapter numbered ['99']" in capsys.readouterr().err
