@@ -12,13 +12,14 @@ PHYSDL = Path(__file__).resolve().parent.parent / "physdl"
 METHODS = ("surrogate", "pinn", "burgers_pinn", "diffphys", "safe", "neuradiff", "crnn")
 CONCERNS = {"__init__", "config", "data", "model", "training", "evaluation"}
 LAYERS = {"ops", "pde", "nn"}
-SERVICES = {"config", "data", "deprecation", "devicecheck", "io", "metrics", "progress", "timing", "train", "viz", "viz3d"}
+SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "io", "metrics", "progress", "sampling", "timing", "train",
+            "viz", "viz3d"}
 #: what each layer or service may import from physdl (besides itself)
 ALLOWED = {
     "ops": set(),
     "nn": {"ops"},
     "pde": {"ops", "progress", "config", "io"},
-    "config": set(), "deprecation": set(), "devicecheck": set(), "io": set(), "timing": set(), "metrics": set(),
+    "cli": set(), "sampling": set(), "config": set(), "deprecation": set(), "devicecheck": set(), "io": set(), "timing": set(), "metrics": set(),
     "progress": {"config"},
     "data": {"io"},
     "train": {"config", "deprecation", "io", "progress"},
