@@ -195,7 +195,7 @@ def _surrogates() -> dict[str, Any]:
 
 
 def _burgers_pinn() -> dict[str, Any]:
-    quick = BurgersPINNConfig(lecture_steps=1500, adam_steps=1000, lbfgs_steps=10, collocation=1000,
+    quick = BurgersPINNConfig(lecture_steps=1500, adam_steps=1000, lbfgs_steps=40, collocation=1000,
                               inverse_adam_steps=1000, inverse_lbfgs_steps=30)
     return {
         "quick": BurgersPINNChapter(quick, max_lecture_mae=0.35, max_forward_error=0.2, max_nu_error=0.5),

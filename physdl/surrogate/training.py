@@ -62,6 +62,10 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
                        steps: int, lr: float = 1e-3) -> History:
     """The lecture's sanity check: fit a single ``(1, c, nx, ny)`` pair with Adam.
 
+    The step size decays to zero on a cosine, as in :func:`train_surrogate`: at a constant
+    step size Adam's loss on one sample keeps spiking, and the last step may land on a spike
+    (a final loss ten times the best one), so the test would judge the schedule, not the model.
+
     Used in :ref:`01-surrogates-first-overfit-one-sample`.
     """
     if inputs.shape[0] != 1 or targets.shape[0] != 1:
@@ -73,4 +77,6 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
     y_norm = model.normalise(y, x)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     x_norm = model.normalise_inputs(x)
-    return fit(model, lambda _: (model.net(x_norm) - y_norm).pow(2).mean(), opt, steps, desc="overfit 1 sample")
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
+    return fit(model, lambda _: (model.net(x_norm) - y_norm).pow(2).mean(), opt, steps, scheduler=sched,
+               desc="overfit 1 sample")
