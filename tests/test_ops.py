@@ -183,8 +183,8 @@ def test_float32_and_dtype_kept():
         (lambda: ops.laplacian(torch.zeros(8), 0.1), "spatial axes"),
         (lambda: ops.laplacian(torch.zeros(1, 1, 8), -0.1), "positive"),
         (lambda: ops.laplacian(torch.zeros(1, 1, 8, 8), (0.1,)), "entries"),
-        (lambda: ops.laplacian(torch.zeros(1, 1, 8), 0.1, bc="neumann"), "unknown boundary"),
-        (lambda: ops.gradient(torch.zeros(1, 1, 8), 0.1, scheme="upwind"), "unknown scheme"),
+        (lambda: ops.laplacian(torch.zeros(1, 1, 8), 0.1, bc="neumann"), "bc must be"),
+        (lambda: ops.gradient(torch.zeros(1, 1, 8), 0.1, scheme="upwind"), "scheme must be"),
         (lambda: ops.divergence(torch.zeros(1, 3, 8, 8), 0.1), "multiple of 2"),
     ],
 )

@@ -15,7 +15,7 @@ from physdl import ops
 from physdl.pde import burgers, heat
 from physdl.pde import cahn_hilliard as ch
 from physdl.pde.advection import Advection, SemiLagrangianAdvection
-from physdl.pde.stepper import Substepped, Switched, rollout, saved_steps
+from physdl.pde.stepper import Split, Stepper, Substepped, Switched, rollout, saved_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,15 +196,42 @@ def test_rollout_layout_save_every_and_keep_last():
                                     dict(steps=2, checkpoint_every=0), dict(steps=2, check_every=0)])
 def test_rollout_rejects_bad_arguments(kwargs):
     stepper, u = _heat_setup()
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, TypeError), match="steps|save_every|checkpoint_every|check_every"):
         rollout(stepper, u, **kwargs)
 
 
-def test_rollout_reports_a_non_finite_state():
+def test_rollout_rejects_a_non_finite_initial_state():
     stepper, u = _heat_setup()
     u[0, 0, 0, 0] = float("nan")
-    with pytest.raises(FloatingPointError, match="not finite"):
+    with pytest.raises(ValueError, match="state contains NaN"):
         rollout(stepper, u, 2)
+
+
+def test_rollout_reports_a_state_that_blows_up():
+    stepper, u = _heat_setup()
+    with torch.no_grad():
+        blowing = Split(stepper, _Scale(stepper, 1e200))
+        with pytest.raises(FloatingPointError, match="not finite"):
+            rollout(blowing, u, 3)
+
+
+def test_rollout_steps_run_trusted():
+    """Ops inside a rollout skip their finiteness check; outside, the same call is checked."""
+    from physdl.ops import laplacian
+    from physdl.ops.checks import checking
+
+    seen = []
+
+    class Probe(_Scale):
+        def step(self, state):
+            seen.append(checking())
+            return state
+
+    stepper, u = _heat_setup()
+    rollout(Probe(stepper, 1.0), u, 2)
+    assert seen == [False, False] and checking()
+    with pytest.raises(ValueError, match="u contains NaN"):
+        laplacian(torch.full((1, 1, 4), float("nan")), 1.0)
 
 
 def test_teacher_forcing_and_input_transform():
@@ -285,3 +312,13 @@ def test_no_time_loop_outside_rollout():
             if (rel, func) not in EXEMPT:
                 found.append(f"{rel}:{line} in {func}")
     assert not found, "time loops that should call physdl.rollout: " + ", ".join(sorted(set(found)))
+
+
+class _Scale(Stepper):
+    """Multiplies the state by ``factor`` each step (a stepper that blows up on purpose)."""
+
+    def __init__(self, like: Stepper, factor: float) -> None:
+        self.grid, self.dt, self.channels, self.factor = like.grid, like.dt, like.channels, factor
+
+    def step(self, state):
+        return state * self.factor

@@ -20,6 +20,8 @@ from typing import Union
 
 import torch
 
+from physdl.ops.checks import check_tensor
+
 BOUNDARIES = ("periodic", "dirichlet")
 LOCATIONS = ("node", "cell")
 
@@ -39,26 +41,29 @@ class Dirichlet:
     name = "dirichlet"
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.value, numbers.Real) and math.isfinite(self.value)):
-            raise ValueError(f"the Dirichlet value must be a finite number, got {self.value!r}")
+        # a NumPy scalar or a 0-d tensor becomes a Python float, so boundaries compare and hash
+        object.__setattr__(self, "value", finite_float(self.value, "the Dirichlet value"))
 
 
 Boundary = Union[Periodic, Dirichlet]
 BoundaryLike = Union[str, Periodic, Dirichlet]
 
 
-def as_boundary(bc: BoundaryLike, value: float = 0.0) -> Boundary:
+def as_boundary(bc: BoundaryLike, value: float = 0.0, name: str = "bc") -> Boundary:
     """A :data:`Boundary` from a string (``"periodic"``, ``"dirichlet"``) or a boundary object.
 
-    ``value`` is the Dirichlet value used when ``bc`` is the string ``"dirichlet"``.
+    ``value`` is the Dirichlet value used when ``bc`` is the string ``"dirichlet"``; ``name``
+    is what an error calls ``bc`` (the caller's argument name).
     """
+    value = finite_float(value, "value")
     if isinstance(bc, (Periodic, Dirichlet)):
         return bc
     if bc == "periodic":
         return Periodic()
     if bc == "dirichlet":
         return Dirichlet(float(value))
-    raise ValueError(f"unknown boundary condition {bc!r}; choose one of {BOUNDARIES} or a Periodic/Dirichlet object")
+    raise ValueError(f"{name} must be one of {BOUNDARIES} or a Periodic/Dirichlet object (the boundary "
+                     f"condition), got {bc!r}")
 
 
 def as_float(x: object, name: str) -> float:
@@ -77,7 +82,7 @@ def finite_float(x: object, name: str) -> float:
     """:func:`as_float`, then checked to be finite (``ValueError`` naming ``name`` otherwise)."""
     value = as_float(x, name)
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number (not NaN or Inf), got {value!r}")
     return value
 
 
@@ -130,9 +135,9 @@ class Grid:
         d = len(shape)
         spacing = as_spacing(self.spacing, d)
         bcs = self.boundary
-        if isinstance(bcs, (str, Periodic, Dirichlet)):
+        if isinstance(bcs, (str, Periodic, Dirichlet)) or not isinstance(bcs, Sequence):
             bcs = (bcs,) * d
-        bcs = tuple(as_boundary(b) for b in bcs)
+        bcs = tuple(as_boundary(b, name="boundary") for b in bcs)
         if len(bcs) != d:
             raise ValueError(f"boundary has {len(bcs)} entries but the grid has {d} axes")
         origin = self.origin
@@ -191,8 +196,7 @@ class Grid:
 
     def check_field(self, u: torch.Tensor, name: str = "state", channels: int | None = None) -> None:
         """Raise ``ValueError`` unless ``u`` is ``(batch, channels, *shape)`` on this grid."""
-        if not isinstance(u, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(u).__name__}")
+        check_tensor(u, name)
         expected = f"(batch, {channels if channels is not None else 'channel'}, {', '.join(map(str, self.shape))})"
         if u.dim() != 2 + self.dims or tuple(u.shape[2:]) != self.shape or (
                 channels is not None and u.shape[1] != channels):

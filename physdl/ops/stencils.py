@@ -18,24 +18,21 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from physdl.ops.grid import BOUNDARIES, Dirichlet, as_boundary, as_spacing
+from physdl.ops.checks import check_choice, field_dims
+from physdl.ops.grid import BOUNDARIES, Dirichlet, as_boundary, as_spacing, finite_float
 
 SCHEMES = ("central", "forward", "backward")
 
 Spacing = float | Sequence[float]
 
 
-def spatial_dims(u: torch.Tensor) -> int:
-    """Number of spatial axes of a ``(batch, channel, *space)`` tensor (1, 2 or 3)."""
-    if not isinstance(u, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor, got {type(u).__name__}")
-    d = u.dim() - 2
-    if d not in (1, 2, 3):
-        raise ValueError(
-            f"expected a field shaped (batch, channel, *space) with 1 to 3 spatial axes, "
-            f"got shape {tuple(u.shape)}; add batch and channel axes with u[None, None]"
-        )
-    return d
+def spatial_dims(u: torch.Tensor, name: str = "u") -> int:
+    """Number of spatial axes of a ``(batch, channel, *space)`` tensor (1, 2 or 3).
+
+    Checks ``u`` on the way (:func:`physdl.ops.checks.field_dims`): a non-empty floating-point
+    tensor, finite unless inside :func:`physdl.ops.checks.trusted`; errors name ``name``.
+    """
+    return field_dims(u, name)
 
 
 def spacing(dx: Spacing, d: int) -> tuple[float, ...]:
@@ -45,9 +42,9 @@ def spacing(dx: Spacing, d: int) -> tuple[float, ...]:
 
 def _resolve_bc(bc, value: float) -> tuple[str, float]:
     """``(name, value)`` of a boundary given as a string or a :mod:`physdl.ops.grid` object."""
-    if isinstance(bc, str) and bc in BOUNDARIES:
-        return bc, value
-    b = as_boundary(bc, value)
+    if isinstance(bc, str) and bc in BOUNDARIES and type(value) is float:
+        return bc, value  # the fast path of the hot loops
+    b = as_boundary(bc, finite_float(value, "value"))
     return b.name, (b.value if isinstance(b, Dirichlet) else value)
 
 
@@ -87,8 +84,9 @@ def laplacian(u: torch.Tensor, dx: Spacing, bc: str = "periodic", value: float =
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    d = spatial_dims(u)
+    d = spatial_dims(u, "u")
     h = spacing(dx, d)
+    _resolve_bc(bc, value)
     out = torch.zeros_like(u)
     for axis in range(d):
         out = out + (shift(u, axis, 1, bc, value) - 2 * u + shift(u, axis, -1, bc, value)) / h[axis] ** 2
@@ -123,8 +121,10 @@ def gradient(
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    d = spatial_dims(u)
+    d = spatial_dims(u, "u")
     h = spacing(dx, d)
+    check_choice(scheme, "scheme", SCHEMES)
+    _resolve_bc(bc, value)
     parts = [_difference(u, a, h[a], scheme, bc, value) for a in range(d)]
     stacked = torch.stack(parts, dim=2)  # (batch, channel, d, *space)
     return stacked.flatten(1, 2)
@@ -147,11 +147,13 @@ def divergence(
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    d = spatial_dims(v)
+    d = spatial_dims(v, "v")
     h = spacing(dx, d)
+    check_choice(scheme, "scheme", SCHEMES)
+    _resolve_bc(bc, value)
     if v.shape[1] % d:
         raise ValueError(
-            f"a {d}D vector field needs a multiple of {d} channels (one per axis), "
+            f"v: a {d}D vector field needs a multiple of {d} channels (one per axis), "
             f"got shape {tuple(v.shape)}"
         )
     comps = v.unflatten(1, (v.shape[1] // d, d))

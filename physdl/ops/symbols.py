@@ -13,17 +13,19 @@ from collections.abc import Sequence
 
 import torch
 
+from physdl.ops.checks import check_choice, check_grid_shape, check_int
+from physdl.ops.grid import positive_float
 from physdl.ops.stencils import SCHEMES, Spacing, spacing
 
 
 def wavenumbers(n: int, dx: float, dtype: torch.dtype = torch.float64, device="cpu") -> torch.Tensor:
     """Angular wavenumbers ``2 pi m / (n dx)`` of an ``n``-point periodic grid (fft order)."""
-    if n < 1:
-        raise ValueError(f"n must be positive, got {n}")
+    n, dx = check_int(n, "n", 1), positive_float(dx, "dx")
     return 2 * math.pi * torch.fft.fftfreq(n, d=dx, dtype=dtype, device=device)
 
 
 def _grids(shape: Sequence[int], dx: Spacing, dtype, device) -> tuple[list[torch.Tensor], tuple[float, ...]]:
+    shape = check_grid_shape(shape, "shape")
     h = spacing(dx, len(shape))
     ks = [wavenumbers(n, hi, dtype, device) for n, hi in zip(shape, h)]
     return list(torch.meshgrid(*ks, indexing="ij")), h
@@ -37,6 +39,7 @@ def laplacian_symbol(
     ``kind="fd"``: the compact stencil, ``-sum 4 sin^2(k dx / 2) / dx^2``.
     ``kind="spectral"``: ``-|k|^2``.
     """
+    check_choice(kind, "kind", ("fd", "spectral"))
     grids, h = _grids(shape, dx, dtype, device)
     if kind == "fd":
         return -sum(4 * torch.sin(k * hi / 2) ** 2 / hi**2 for k, hi in zip(grids, h))
@@ -59,8 +62,8 @@ def gradient_symbol(
     ``(exp(i k dx) - 1)/dx``; ``backward``: ``(1 - exp(-i k dx))/dx``). ``kind="spectral"``
     ignores the scheme and returns ``i k``.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; choose one of {SCHEMES}")
+    check_choice(scheme, "scheme", SCHEMES)
+    check_choice(kind, "kind", ("fd", "spectral"))
     grids, h = _grids(shape, dx, dtype, device)
     parts = []
     for k, hi in zip(grids, h):
@@ -85,7 +88,6 @@ def dirichlet_laplacian_eigenvalues(n: int, dx: float, dtype=torch.float64, devi
     ``m = 1..n``, with eigenvalues ``-4 sin^2(pi m / (2 (n + 1))) / dx^2``. In more
     dimensions the eigenvalues add over axes.
     """
-    if n < 1 or not dx > 0:
-        raise ValueError(f"need n >= 1 and dx > 0, got n={n}, dx={dx}")
+    n, dx = check_int(n, "n", 1), positive_float(dx, "dx")
     m = torch.arange(1, n + 1, dtype=dtype, device=device)
     return -4 * torch.sin(math.pi * m / (2 * (n + 1))) ** 2 / dx**2

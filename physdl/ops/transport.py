@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from physdl.ops.grid import BoundaryLike, Dirichlet, as_boundary, as_spacing
+from physdl.ops.checks import broadcast_field, check_axis, check_choice, check_finite
+from physdl.ops.grid import BoundaryLike, Dirichlet, as_boundary, as_spacing, finite_float, positive_float
 from physdl.ops.stencils import shift, spatial_dims
 
 UPWIND_SCHEMES = ("upwind", "forward")
@@ -22,16 +23,7 @@ def _bc(bc: BoundaryLike) -> tuple[str, float]:
     return b.name, (b.value if isinstance(b, Dirichlet) else 0.0)
 
 
-def _broadcast_to(x: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
-    """``x`` expanded to ``like``'s shape, or ``ValueError`` naming ``x`` when it does not broadcast."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor, got {type(x).__name__}")
-    try:
-        if torch.broadcast_shapes(x.shape, like.shape) == like.shape:
-            return x.expand_as(like)
-    except RuntimeError:
-        pass
-    raise ValueError(f"{name} of shape {tuple(x.shape)} does not broadcast to the field's shape {tuple(like.shape)}")
+_broadcast_to = broadcast_field
 
 
 def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: int,
@@ -45,8 +37,9 @@ def upwind_difference(d: torch.Tensor, velocity: torch.Tensor, dx: float, axis: 
 
     Explained in :ref:`03-advection-the-scheme`.
     """
-    if scheme not in UPWIND_SCHEMES:
-        raise ValueError(f"scheme must be one of {UPWIND_SCHEMES}, got {scheme!r}")
+    check_choice(scheme, "scheme", UPWIND_SCHEMES)
+    axis = check_axis(axis, spatial_dims(d, "d"))
+    dx = positive_float(dx, "dx")
     velocity = _broadcast_to(velocity, d, "velocity")
     name, value = _bc(bc)
     forward = (shift(d, axis, 1, name, value) - d) / dx
@@ -75,9 +68,9 @@ def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: floa
         velocity: velocity along ``axis`` (length / time), broadcastable to ``q``.
         dt: time step (time); dx: spacing along ``axis`` (length).
     """
-    spatial_dims(q)
-    if walls not in WALLS:
-        raise ValueError(f"walls must be one of {WALLS}, got {walls!r}")
+    axis = check_axis(axis, spatial_dims(q, "q"))
+    check_choice(walls, "walls", WALLS)
+    dt, dx = positive_float(dt, "dt"), positive_float(dx, "dx")
     name, value = _bc(bc)
     dim = 2 + axis
     shift_cells = (dt / dx * _broadcast_to(velocity, q, "velocity")).movedim(dim, -1)
@@ -122,6 +115,7 @@ def semi_lagrangian(q: torch.Tensor, velocity: torch.Tensor, dt: float, dx: floa
 
 def face_average(m: torch.Tensor, axis: int, bc: BoundaryLike = "periodic") -> torch.Tensor:
     """``(m_i + m_{i+1}) / 2``: ``m`` on the face between node ``i`` and ``i + 1`` along ``axis``."""
+    axis = check_axis(axis, spatial_dims(m, "m"))
     name, value = _bc(bc)
     return 0.5 * (m + shift(m, axis, 1, name, value))
 
@@ -134,7 +128,7 @@ def flux_divergence(mobility: torch.Tensor, potential: torch.Tensor, dx: object,
     grid the face fluxes cancel in the sum over nodes, so the result sums to zero (mass is
     conserved to round-off). ``mobility`` broadcasts against ``potential``.
     """
-    d = spatial_dims(potential)
+    d = spatial_dims(potential, "potential")
     h = as_spacing(dx, d)
     name, value = _bc(bc)
     mobility = _broadcast_to(mobility, potential, "mobility")
@@ -155,21 +149,36 @@ def gradient_energy(u: torch.Tensor, dx: object) -> torch.Tensor:
     ``sum gradient_energy(u) dx^d`` with respect to ``u_i`` is ``-lap_h(u)_i dx^d``.
     Returns a tensor shaped like ``u`` (units of u^2 / length^2).
     """
-    d = spatial_dims(u)
+    d = spatial_dims(u, "u")
     h = as_spacing(dx, d)
     return 0.5 * sum(((shift(u, a, 1) - u) / h[a]) ** 2 for a in range(d))
 
 
 def periodic_offset(a: torch.Tensor, b: torch.Tensor | float, period: float) -> torch.Tensor:
     """Signed shortest offset ``a - b`` on a circle of circumference ``period``, in ``[-period/2, period/2)``."""
-    if not period > 0:
-        raise ValueError(f"period must be positive, got {period}")
+    a, b, period = _circle_args(a, b, period)
     return torch.remainder(a - b + period / 2, period) - period / 2
 
 
 def periodic_distance(a: torch.Tensor, b: torch.Tensor | float, period: float) -> torch.Tensor:
     """Shortest distance ``|a - b|`` on a circle of circumference ``period``, in ``[0, period/2]``."""
-    if not period > 0:
-        raise ValueError(f"period must be positive, got {period}")
+    a, b, period = _circle_args(a, b, period)
     r = torch.remainder(a - b, period)
     return torch.minimum(r, period - r)
+
+
+def _circle_args(a: object, b: object, period: object) -> tuple[torch.Tensor, torch.Tensor | float, float]:
+    """Checked arguments of :func:`periodic_offset` / :func:`periodic_distance`: ``a`` a finite
+    floating-point tensor, ``b`` a finite number or a tensor that broadcasts against ``a``."""
+    from physdl.ops.checks import finite_tensor
+
+    a = finite_tensor(a, "a")
+    if isinstance(b, torch.Tensor) and b.dim():
+        b = finite_tensor(b, "b")
+        try:
+            torch.broadcast_shapes(a.shape, b.shape)
+        except RuntimeError:
+            raise ValueError(f"b of shape {tuple(b.shape)} does not broadcast against a of shape {tuple(a.shape)}") from None
+    else:
+        b = finite_float(b, "b")
+    return a, b, positive_float(period, "period")

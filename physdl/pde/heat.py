@@ -25,6 +25,7 @@ import math
 import torch
 
 from physdl.config import generator_device
+from physdl.ops.checks import check_grid_shape, check_int, check_tensor, finite_tensor
 from physdl.ops.grid import Grid, finite_float, positive_float
 from physdl.ops.stencils import laplacian
 from physdl.ops.symbols import laplacian_symbol
@@ -37,9 +38,7 @@ def max_eigenvalue(dx: float, dims: int = 2) -> float:
 
     Used in :ref:`05-safe-von-neumann-stability-of-the-frozen-operator`.
     """
-    dx = positive_float(dx, "dx")
-    if isinstance(dims, bool) or not isinstance(dims, int) or dims < 1:
-        raise ValueError(f"dims must be a positive integer, got {dims!r}")
+    dx, dims = positive_float(dx, "dx"), check_int(dims, "dims", 1, 3)
     return 4 * dims / dx**2
 
 
@@ -99,6 +98,8 @@ class _HeatStepper(Stepper):
         if not grid.periodic:
             raise ValueError("the heat steppers work on periodic grids")
         self.grid, self.dt = grid, as_dt(dt)
+        alpha = check_tensor(alpha, "alpha") if isinstance(alpha, torch.Tensor) and alpha.dim() else \
+            finite_float(alpha, "alpha")
         values = _alpha_values(alpha)
         if not bool(torch.isfinite(values).all()):
             raise ValueError("alpha contains NaN or infinite values")
@@ -163,6 +164,9 @@ class HeatSpectral(_HeatStepper):
 
 def time_reversed(frames: torch.Tensor) -> torch.Tensor:
     """Frames ``(..., time, nx, ny)`` in reverse order: a diffusion run becomes a mobility run."""
+    frames = finite_tensor(frames, "frames")
+    if frames.dim() < 3:
+        raise ValueError(f"frames must be shaped (..., time, nx, ny), got {tuple(frames.shape)}")
     return frames.flip(-3)
 
 
@@ -174,6 +178,12 @@ def euler_multiplier(alpha: torch.Tensor | float, dt: float, dx: float, shape: t
     ``(*alpha.shape, nx, ny // 2 + 1)`` on ``device`` (on ``alpha``'s device for a tensor). Exactly equal (up to rounding) to ``substeps``
     calls of :func:`euler_step`, at any ``dt``, stable or not.
     """
+    if isinstance(alpha, torch.Tensor) and alpha.dim():
+        alpha = finite_tensor(alpha, "alpha")
+    else:
+        alpha = finite_float(alpha, "alpha")
+    dt, substeps = positive_float(dt, "dt"), check_int(substeps, "substeps", 1)
+    shape = check_grid_shape(shape, "shape", dims=(2,))
     if isinstance(alpha, torch.Tensor):
         device = alpha.device  # a tensor alpha decides where the multiplier lives
     lam = -laplacian_symbol(shape, dx, dtype=dtype, device=device)[..., : shape[-1] // 2 + 1]
@@ -202,12 +212,11 @@ def voronoi_grains(n: int, dx: float, grains: int, width: float = 2.5, roughness
         roughness, roughness_modes: amplitude (length) and largest wavenumber index of ``xi``.
         generator: torch random generator for reproducibility.
     """
-    if n < 2 or dx <= 0:
-        raise ValueError(f"need n >= 2 nodes and a positive dx, got n = {n}, dx = {dx}")
-    if grains < 2:
-        raise ValueError(f"need at least 2 grains, got {grains}")
-    if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+    n, dx, grains = check_int(n, "n", 2), positive_float(dx, "dx"), check_int(grains, "grains", 2)
+    width, roughness_modes = positive_float(width, "width"), check_int(roughness_modes, "roughness_modes", 1)
+    roughness = finite_float(roughness, "roughness")
+    if roughness < 0:
+        raise ValueError(f"roughness must be non-negative, got {roughness}")
     size = n * dx
     device = generator_device(generator)
     coords = torch.arange(n, dtype=dtype, device=device) * dx

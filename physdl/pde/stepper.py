@@ -19,6 +19,7 @@ This follows the stepper + rollout design of Exponax (Koehler et al., 2024).
 from __future__ import annotations
 
 import abc
+from contextlib import nullcontext
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from physdl.ops.checks import check_int, check_tensor, trusted
 from physdl.ops.grid import Grid, positive_float
 from physdl.progress import progress as progress_bar
 
@@ -88,8 +90,7 @@ class Stepper(abc.ABC):
         if self.grid is not None:
             self.grid.check_field(state, name, self.channels)
             return
-        if not isinstance(state, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(state).__name__}")
+        check_tensor(state, name)
         if state.dim() < 3 or state.shape[0] == 0 or (self.channels is not None and state.shape[1] != self.channels):
             raise ValueError(f"{name} must be shaped (batch, {self.channels or 'channel'}, *space), "
                              f"got {tuple(state.shape)}")
@@ -114,6 +115,8 @@ class Split(Stepper):
     def __init__(self, *parts: Stepper) -> None:
         if not parts:
             raise ValueError("Split needs at least one stepper")
+        for i, part in enumerate(parts):
+            _check_stepper(part, f"stepper {i}")
         self.parts = tuple(parts)
         self.dt = _same_dt(parts, "split")
         self.grid = parts[0].grid
@@ -138,9 +141,8 @@ class Substepped(Stepper):
     """``substeps`` steps of ``inner`` as one step of length ``substeps * inner.dt``."""
 
     def __init__(self, inner: Stepper, substeps: int) -> None:
-        if not (isinstance(substeps, int) and substeps >= 1):
-            raise ValueError(f"substeps must be a positive integer, got {substeps!r}")
-        self.inner, self.substeps = inner, substeps
+        _check_stepper(inner, "inner")
+        self.inner, self.substeps = inner, check_int(substeps, "substeps", 1)
         self.dt = inner.dt * substeps
         self.grid, self.channels = inner.grid, inner.channels
         self.recheck_time_step = inner.recheck_time_step
@@ -171,8 +173,9 @@ class Switched(Stepper):
     def __init__(self, schedule: Sequence[tuple[Stepper, int | None]]) -> None:
         if not schedule or schedule[-1][1] is not None:
             raise ValueError("the schedule must end with (stepper, None), the stepper that runs to the end")
-        if any(n is None or n < 0 for _, n in schedule[:-1]):
-            raise ValueError("every stepper but the last needs a non-negative step count")
+        schedule = [(_check_stepper(s, f"stepper {i} of the schedule"),
+                     None if i == len(schedule) - 1 else check_int(n, f"the step count of stepper {i} of the schedule", 0))
+                    for i, (s, n) in enumerate(schedule)]
         self.schedule = tuple(schedule)
         steppers = [s for s, _ in schedule]
         self.dt = _same_dt(steppers, "switch")
@@ -215,8 +218,15 @@ class Switched(Stepper):
             stepper.check_time_step(state)
 
 
+def _check_stepper(s: object, name: str) -> Stepper:
+    if not isinstance(s, Stepper):
+        raise TypeError(f"{name} must be a Stepper, got {type(s).__name__}")
+    return s
+
+
 def saved_steps(steps: int, save_every: int = 1, keep_last: bool = False, include_initial: bool = True) -> list[int]:
     """Solver-step index of each frame :func:`rollout` returns for these settings."""
+    steps, save_every = check_int(steps, "steps", 0), check_int(save_every, "save_every", 1)
     kept = [k for k in range(1, steps + 1) if k % save_every == 0 or (keep_last and k == steps)]
     return ([0] if include_initial else []) + kept
 
@@ -279,21 +289,19 @@ def rollout(
     Used in :ref:`04-burgers-dp-the-solver`, :ref:`06-neuradiff-the-phase-field-model-of-voids`,
     :ref:`07-crnn-cahn-hilliard-flow`.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 1:
-        raise ValueError(f"save_every must be a positive integer, got {save_every!r}")
-    if checkpoint_every is not None and not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
-        raise ValueError(f"checkpoint_every must be a positive integer or None, got {checkpoint_every!r}")
-    if check_every is not None and not (isinstance(check_every, int) and check_every >= 1):
-        raise ValueError(f"check_every must be a positive integer or None, got {check_every!r}")
+    _check_stepper(stepper, "stepper")
+    steps, save_every = check_int(steps, "steps", 0), check_int(save_every, "save_every", 1)
+    if checkpoint_every is not None:
+        checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
+    if check_every is not None:
+        check_every = check_int(check_every, "check_every", 1)
     stepper.check_state(state)
     if stepper.recheck_time_step:
         stepper.check_time_step(state)
     compiling = torch.compiler.is_compiling()
     checking = check_finite and not compiling
-    if checking:
-        _check_finite(state, "at the start")
+    if checking and not bool(torch.isfinite(state).all()):
+        raise ValueError("state contains NaN or Inf at the start of the rollout; physdl needs finite input")
     carry = stepper.init_carry(state) if carry is None else carry
     if teacher is not None and (teacher.dim() != state.dim() + 1 or teacher.shape[0] != state.shape[0]):
         raise ValueError(f"teacher must be (batch, frames, channel, *space) matching state {tuple(state.shape)}, "
@@ -305,43 +313,47 @@ def rollout(
     def keep(k: int) -> bool:
         return k % save_every == 0 or (keep_last and k == steps)
 
-    frames = [state] if include_initial else []
-    counter = range(steps)
-    if progress is not False and not compiling:
-        counter = progress_bar(counter, description or type(stepper).__name__, enabled=progress)
-    if segmented:
-        def segment(start: int, stop: int, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            kept = []
-            for k in range(start, stop):
-                s, _ = stepper.advance(s, None)
-                if keep(k + 1):
-                    kept.append(s)
-            return (s, *kept)
+    # The steps run trusted: the ops they call skip their own finiteness checks (one host
+    # synchronisation each); the rollout checks its state at the ends and every check_every steps.
+    with nullcontext() if compiling else trusted():  # a ContextVar would break a compiled graph
+        frames = [state] if include_initial else []
+        counter = range(steps)
+        if progress is not False and not compiling:
+            counter = progress_bar(counter, description or type(stepper).__name__, enabled=progress)
+        if segmented:
+            def segment(start: int, stop: int, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                kept = []
+                with trusted():  # the backward pass recomputes the segment: the same ops both times
+                    for k in range(start, stop):
+                        s, _ = stepper.advance(s, None)
+                        if keep(k + 1):
+                            kept.append(s)
+                return (s, *kept)
 
-        k = 0
-        while k < steps:
-            stop = min(k + checkpoint_every, steps)
-            out = checkpoint(segment, k, stop, state, use_reentrant=False)
-            state, kept = out[0], out[1:]
-            frames.extend(kept)
-            if hasattr(counter, "update"):
-                counter.update(stop - k)
-            k = stop
-    else:
-        advance = stepper.advance
-        plain = teacher is None and input_transform is None
-        for k in counter:
-            if plain:
-                state, carry = advance(state, carry)
-            else:
-                inp = teacher[:, k] if teacher is not None and k < teacher.shape[1] else state
-                state, carry = advance(input_transform(inp) if input_transform is not None else inp, carry)
-            if (k + 1) % save_every == 0 or (keep_last and k + 1 == steps):
-                frames.append(state)
-            if checking and check_every and (k + 1) % check_every == 0:
-                _check_finite(state, f"after step {k + 1}")
-    if hasattr(counter, "close"):
-        counter.close()
+            k = 0
+            while k < steps:
+                stop = min(k + checkpoint_every, steps)
+                out = checkpoint(segment, k, stop, state, use_reentrant=False)
+                state, kept = out[0], out[1:]
+                frames.extend(kept)
+                if hasattr(counter, "update"):
+                    counter.update(stop - k)
+                k = stop
+        else:
+            advance = stepper.advance
+            plain = teacher is None and input_transform is None
+            for k in counter:
+                if plain:
+                    state, carry = advance(state, carry)
+                else:
+                    inp = teacher[:, k] if teacher is not None and k < teacher.shape[1] else state
+                    state, carry = advance(input_transform(inp) if input_transform is not None else inp, carry)
+                if (k + 1) % save_every == 0 or (keep_last and k + 1 == steps):
+                    frames.append(state)
+                if checking and check_every and (k + 1) % check_every == 0:
+                    _check_finite(state, f"after step {k + 1}")
+        if hasattr(counter, "close"):
+            counter.close()
     if checking and steps:
         _check_finite(state, f"after step {steps}")
     if not frames:
