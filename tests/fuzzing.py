@@ -89,6 +89,23 @@ def positive(lo: float = 1e-3, hi: float = 1e3, **kwargs) -> st.SearchStrategy[A
     return number(lo, hi, bad_values=(0.0, -lo, -1.0, -hi), **kwargs)
 
 
+def axes(u: Arg) -> int:
+    """Spatial axes of a drawn ``(batch, channel, *space)`` field; 0 when it is not a tensor."""
+    return u.value.dim() - 2 if isinstance(u.value, torch.Tensor) else 0
+
+
+def per_axis(dx: Arg, dims: int) -> Arg:
+    """``dx`` for a function that takes one spacing per axis (:func:`physdl.ops.grid.as_spacing`):
+    the two-entry vector that :func:`number` draws as bad is a valid spacing on a 2D grid."""
+    return good(dx.value) if dx.why == "a vector" and dims == 2 else dx
+
+
+def smallest(a: Arg) -> float:
+    """The smallest entry of a drawn number or per-axis spacing, as a float."""
+    v = a.value
+    return float(torch.as_tensor(v, dtype=torch.float64).min()) if not isinstance(v, str) else math.nan
+
+
 @st.composite
 def integer(draw, lo: int, hi: int, *, bad_values: Sequence[Any] | None = None, bad_chance: float = 0.3) -> Arg:
     """An integer in ``[lo, hi]`` as ``int`` or NumPy integer; bad: below ``lo``, a float."""
@@ -229,8 +246,8 @@ def call(fn: Callable[..., Any], args: Mapping[str, Arg], expect: Callable[..., 
         result = fn(**values)
     except ALLOWED as error:
         message = str(error)
-        if bad_names:
-            assert any(_names(message, k, aliases) for k in bad_names), \
+        if bad_names:  # a bad argument, or one that its combination with the others rules out
+            assert any(_names(message, k, aliases) for k in [*bad_names, *may_reject]), \
                 f"{what}: the error does not name the bad argument {bad_names}: {type(error).__name__}: {message}"
             return "raised"
         assert any(_names(message, k, aliases) for k in may_reject), \

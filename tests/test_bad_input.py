@@ -180,3 +180,31 @@ def test_chapter_benchmark_rejects_unknown_chapters(monkeypatch, capsys):
         chapters.main()
     assert exit_info.value.code == 2
     assert "no chapter numbered ['99']" in capsys.readouterr().err
+
+
+# -- found by the fuzzing suite ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda g, v: advection.Advection(g, 0.1, v),
+    lambda g, v: advection.SemiLagrangianAdvection(g, 0.1, v),
+    lambda g, v: burgers.ViscousDiffusion(g, 0.1, v[0, :1].abs() * 0.01 + 0.001),
+])
+def test_a_float64_coefficient_keeps_a_float32_state_in_float32(make):
+    grid = burgers.domain(8, "periodic")
+    stepper = make(grid, torch.rand(1, 8, dtype=torch.float64))
+    u = torch.rand(2, 1, 8)
+    assert stepper(u).dtype == torch.float32
+
+
+def test_semi_lagrangian_advection_refuses_a_short_dirichlet_axis_when_made():
+    grid = Grid(3, 1.0, "dirichlet")
+    with pytest.raises(ValueError, match="grid: .* at least 4 nodes"):
+        advection.SemiLagrangianAdvection(grid, 0.1, torch.zeros(3))
+
+
+def test_a_per_sample_coefficient_must_match_the_batch():
+    stepper = heat.HeatEuler(Grid((6, 6)), 0.01, torch.tensor([-0.1, -0.2]))
+    stepper(torch.rand(2, 1, 6, 6))
+    with pytest.raises(ValueError, match="alpha"):
+        stepper(torch.rand(3, 1, 6, 6))

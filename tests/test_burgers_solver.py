@@ -70,7 +70,7 @@ def test_stability_limit_is_reported():
 def test_solver_checks_its_input():
     with pytest.raises(ValueError, match="1/2"):
         B.solver(B.domain(16), 10.0)
-    with pytest.raises(ValueError, match="at least 4 nodes"):
+    with pytest.raises(ValueError, match="n must be at least 4"):
         B.domain(3)
     with pytest.raises(ValueError, match="shaped"):
         rollout(B.solver(B.domain(16), 0.01), torch.zeros(1, 1, 15, dtype=torch.float64), 1)

@@ -22,7 +22,7 @@ ALLOWED = {
     "cli": set(), "sampling": set(), "config": set(), "deprecation": set(), "devicecheck": set(), "io": set(), "timing": set(), "metrics": set(),
     "progress": {"config"},
     "data": {"io"},
-    "train": {"config", "deprecation", "io", "progress"},
+    "train": {"config", "deprecation", "io", "ops", "progress"},  # ops.checks: the finiteness policy
     "viz": {"config", "metrics"}, "viz3d": {"viz", "config", "metrics"},
 }
 

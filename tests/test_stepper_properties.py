@@ -81,6 +81,15 @@ def test_the_table_names_only_registered_steppers():
         assert not unknown, f"{prop}: {unknown} not registered"
 
 
+def test_an_unknown_name_is_both_a_key_error_and_a_value_error():
+    for kind in (KeyError, ValueError):
+        with pytest.raises(kind, match="no stepper registered as 'no-such-stepper'; registered: .*heat-euler"):
+            registry.entry("no-such-stepper")
+    with pytest.raises(TypeError, match="name must be a string"):
+        registry.register(3, lambda: None, lambda *a: None)
+    assert all(isinstance(n, str) for n in registry.names())
+
+
 def test_every_registered_stepper_runs_through_rollout():
     # rollout agrees with calling the stepper (carry-free) or advancing it (with a carry).
     for name in ALL:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import torch
 
-from physdl.ops.grid import BOUNDARIES, Grid, as_boundary  # noqa: F401  (BOUNDARIES re-exported)
+from physdl.ops.checks import check_int, check_tensor, finite_tensor
+from physdl.ops.grid import BOUNDARIES, Grid, as_boundary, positive_float  # noqa: F401  (BOUNDARIES re-exported)
 from physdl.ops.transport import UPWIND_SCHEMES, semi_lagrangian, upwind_difference
 from physdl.pde.stepper import Stepper, as_dt, rollout
 
@@ -75,10 +76,14 @@ class Advection(Stepper):
             raise ValueError("the velocity field contains NaN or infinite values")
         super().check_time_step(state)
 
+    def per_sample(self) -> dict[str, torch.Tensor]:
+        return {"velocity": self.velocity}
+
     def step(self, state: torch.Tensor) -> torch.Tensor:
         change = 0
+        velocity = self.velocity.to(state.dtype)  # the state's dtype, as every stepper keeps
         for a, h in enumerate(self.grid.spacing):
-            u = self.velocity[:, a : a + 1]
+            u = velocity[:, a : a + 1]
             change = change + u * upwind_difference(state, u, h, a, self.grid.boundary[a], self.scheme)
         return state - self.dt * change
 
@@ -98,17 +103,24 @@ class SemiLagrangianAdvection(Stepper):
         self.velocity = _velocity_field(velocity, grid)
         if not bool(torch.isfinite(self.velocity).all()):
             raise ValueError("the velocity field contains NaN or infinite values")
+        for n, bc in zip(grid.shape, grid.boundary):
+            if bc.name == "dirichlet" and n < 4:
+                raise ValueError(f"grid: semi-Lagrangian transport on a Dirichlet axis needs at least 4 nodes, "
+                                 f"got shape {grid.shape}")
+
+    def per_sample(self) -> dict[str, torch.Tensor]:
+        return {"velocity": self.velocity}
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
+        velocity = self.velocity.to(state.dtype)
         for a, h in enumerate(self.grid.spacing):
-            state = semi_lagrangian(state, self.velocity[:, a : a + 1], self.dt, h, a, self.grid.boundary[a])
+            state = semi_lagrangian(state, velocity[:, a : a + 1], self.dt, h, a, self.grid.boundary[a])
         return state
 
 
 def _velocity_field(velocity: torch.Tensor, grid: Grid) -> torch.Tensor:
     """``velocity`` as ``(batch or 1, d, *shape)``."""
-    if not isinstance(velocity, torch.Tensor):
-        raise TypeError(f"velocity must be a tensor, got {type(velocity).__name__}")
+    check_tensor(velocity, "velocity")
     d = grid.dims
     v = velocity
     if d == 1 and v.dim() == 1:
@@ -138,8 +150,12 @@ def adjoint_gradient(d0: torch.Tensor, u: torch.Tensor, target: torch.Tensor, dt
 
     Explained in :ref:`03-advection-the-gradient-by-the-chain-rule`.
     """
+    for x, name in ((d0, "d0"), (u, "u"), (target, "target")):
+        finite_tensor(x, name)
     if not (d0.dim() == u.dim() == target.dim() == 1 and d0.shape == u.shape == target.shape):
-        raise ValueError("d0, u and target must be vectors of one length")
+        raise ValueError(f"d0, u and target must be vectors of one length, got shapes {tuple(d0.shape)}, "
+                         f"{tuple(u.shape)} and {tuple(target.shape)}")
+    steps, dx = check_int(steps, "steps", 0), positive_float(dx, "dx")
     boundary = as_boundary(bc, value)
     stepper = Advection(Grid(len(d0), dx, boundary), dt, u, scheme)  # checks the scheme and the CFL bound
     # The forward pass is a rollout; the backward loop below is written out by hand on purpose

@@ -26,7 +26,8 @@ import math
 
 import torch
 
-from physdl.ops.grid import BOUNDARIES, BoundaryLike, Dirichlet, Grid, as_boundary
+from physdl.ops.checks import check_choice, check_finite, check_int, check_tensor
+from physdl.ops.grid import BOUNDARIES, BoundaryLike, Dirichlet, Grid, as_boundary, positive_float
 from physdl.ops.transport import semi_lagrangian
 from physdl.pde.stepper import Split, Stepper, as_dt
 
@@ -35,15 +36,25 @@ NU = 0.01 / math.pi
 
 
 def _check_points(x: torch.Tensor, t: torch.Tensor) -> None:
+    check_finite(x, "x")
+    check_finite(t, "t")
     if torch.any(x < -1 - 1e-12) or torch.any(x > 1 + 1e-12):
         raise ValueError("x must lie in [-1, 1]")
     if torch.any(t < 0):
         raise ValueError("t must be non-negative")
 
 
-def _check_nu(nu: float) -> None:
-    if not nu > 0:
-        raise ValueError(f"the viscosity nu must be positive, got {nu}")
+def _check_nu(nu: object) -> float | torch.Tensor:
+    """``nu``: a positive finite number, or a floating-point tensor of such values."""
+    if isinstance(nu, torch.Tensor) and nu.dim() > 0:
+        check_tensor(nu, "nu")
+        if nu.numel() == 0 or not bool(torch.isfinite(nu.detach()).all() and (nu.detach() > 0).all()):
+            raise ValueError(f"the viscosity nu must be positive and finite, got {nu.detach().cpu().tolist()}")
+        return nu
+    if isinstance(nu, torch.Tensor) and nu.requires_grad:
+        positive_float(nu, "nu")
+        return nu
+    return positive_float(nu, "nu")
 
 
 def exact_solution(
@@ -68,7 +79,11 @@ def exact_solution(
 
     Explained in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`.
     """
-    _check_nu(nu)
+    nu = positive_float(nu, "nu")
+    nodes, chunk = check_int(nodes, "nodes", 2), check_int(chunk, "chunk", 1)
+    for value, what in ((x, "x"), (t, "t")):
+        if isinstance(value, torch.Tensor) and value.is_complex() or isinstance(value, str):
+            raise TypeError(f"{what} must be real numbers, got {value!r}")
     x, t = torch.broadcast_tensors(torch.as_tensor(x, dtype=torch.float64),
                                    torch.as_tensor(t, dtype=torch.float64))
     _check_points(x, t)
@@ -97,8 +112,7 @@ def lecture_grid(nx: int = 128, nt: int = 33, device: torch.device | str = "cpu"
 
     Used in :ref:`02-burgers-pinn-the-problem-and-its-exact-solution`.
     """
-    if nx < 2 or nt < 2:
-        raise ValueError(f"need nx >= 2 and nt >= 2, got nx={nx}, nt={nt}")
+    nx, nt = check_int(nx, "nx", 2), check_int(nt, "nt", 2)
     return (torch.linspace(-1, 1, nx, dtype=torch.float64, device=device),
             torch.linspace(0, 1, nt, dtype=torch.float64, device=device))
 
@@ -126,8 +140,7 @@ def domain(n: int, bc: BoundaryLike = "dirichlet") -> Grid:
     Used in :ref:`04-burgers-dp-the-solver`.
     """
     bc = as_boundary(bc)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 4:
-        raise ValueError(f"need at least 4 nodes, got {n!r}")
+    n = check_int(n, "n", 4)
     if isinstance(bc, Dirichlet) and bc.value != 0:
         raise ValueError(f"Burgers' walls hold u = 0; got a Dirichlet value {bc.value}")
     dx = 2.0 / (n - 1) if isinstance(bc, Dirichlet) else 2.0 / n
@@ -140,8 +153,7 @@ def grid(n: int, bc: str = "dirichlet", device: torch.device | str = "cpu") -> t
 
     Used in :ref:`04-burgers-dp-the-solver`.
     """
-    if bc not in BOUNDARIES:
-        raise ValueError(f"bc must be one of {BOUNDARIES}, got {bc!r}")
+    check_choice(bc, "bc", BOUNDARIES)
     g = domain(n, bc)
     if bc == "dirichlet":
         # linspace puts the last node exactly on 1.
@@ -154,14 +166,12 @@ def diffusion_number(dt: float, dx: float, nu: float) -> float:
 
     Used in :ref:`04-burgers-dp-the-solver`.
     """
-    return nu * dt / dx**2
+    return positive_float(nu, "nu") * positive_float(dt, "dt") / positive_float(dx, "dx") ** 2
 
 
 def check_stability(dt: float, dx: float, nu: float) -> None:
     """Raise ``ValueError`` naming the bound when the explicit diffusion step is unstable."""
-    _check_nu(nu)
-    if not (dt > 0 and dx > 0):
-        raise ValueError(f"dt and dx must be positive, got dt={dt}, dx={dx}")
+    nu, dt, dx = positive_float(nu, "nu"), positive_float(dt, "dt"), positive_float(dx, "dx")
     r = diffusion_number(dt, dx, nu)
     if r > 0.5:
         raise ValueError(f"unstable diffusion step: nu dt / dx^2 = {r:.3g} > 1/2. "
@@ -195,14 +205,16 @@ class ViscousDiffusion(Stepper):
         if grid.dims != 1:
             raise ValueError(f"Burgers' solver is 1D, got a {grid.dims}D grid")
         self.grid, self.dt = grid, as_dt(dt)
-        _check_nu(_largest(nu) if not torch.is_tensor(nu) else float(nu.detach().min()))
-        self.nu = _per_sample(nu)
+        self.nu = _per_sample(_check_nu(nu))
         self._odd = isinstance(grid.bc, Dirichlet)
         self.recheck_time_step = torch.is_tensor(nu) and nu.requires_grad
         self.check_time_step()
 
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
         return self.grid.dx**2 / (2 * _largest(self.nu))
+
+    def per_sample(self) -> dict[str, torch.Tensor]:
+        return {"nu": self.nu} if torch.is_tensor(self.nu) and self.nu.dim() > 0 else {}
 
     def limit_description(self) -> str:
         return "explicit diffusion: nu dt / dx^2 <= 1/2"
@@ -213,7 +225,10 @@ class ViscousDiffusion(Stepper):
         else:
             left, right = state[..., -1:], state[..., :1]
         ext = torch.cat([left, state, right], dim=-1)
-        return state + (self.dt * self.nu / self.grid.dx**2) * (ext[..., 2:] - 2 * state + ext[..., :-2])
+        number = self.dt * self.nu / self.grid.dx**2
+        if torch.is_tensor(number):
+            number = number.to(state.dtype)  # the state's dtype, as every stepper keeps
+        return state + number * (ext[..., 2:] - 2 * state + ext[..., :-2])
 
 
 class SelfAdvection(Stepper):

@@ -29,7 +29,8 @@ from typing import NamedTuple
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.grid import as_spacing, positive_float
+from physdl.ops.checks import check_int, field_dims, finite_tensor
+from physdl.ops.grid import as_spacing, finite_float, positive_float
 from physdl.ops.symbols import gradient_symbol, laplacian_symbol
 
 
@@ -185,6 +186,7 @@ def face_average(mask: torch.Tensor) -> torch.Tensor:
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
+    _check_plane_field(mask, "mask", 1)
     mx = 0.5 * (mask + torch.roll(mask, -1, dims=2))
     my = 0.5 * (mask + torch.roll(mask, -1, dims=3))
     return torch.cat([mx, my], dim=1)
@@ -192,9 +194,33 @@ def face_average(mask: torch.Tensor) -> torch.Tensor:
 
 def velocity_at_nodes(velocity: torch.Tensor) -> torch.Tensor:
     """Face velocities ``(batch, 2, nx, ny)`` averaged back onto the pressure nodes."""
+    _check_plane_field(velocity, "velocity", 2)
     ux = 0.5 * (velocity[:, :1] + torch.roll(velocity[:, :1], 1, dims=2))
     uy = 0.5 * (velocity[:, 1:] + torch.roll(velocity[:, 1:], 1, dims=3))
     return torch.cat([ux, uy], dim=1)
+
+
+def _check_plane_field(x: object, name: str, channels: int) -> None:
+    """``x`` must be a finite field ``(batch, channels, nx, ny)``; ``TypeError`` / ``ValueError`` naming ``name``."""
+    field_dims(x, name, (2,))
+    if x.shape[1] != channels:
+        raise ValueError(f"{name} must be shaped (batch, {channels}, nx, ny), got {tuple(x.shape)}")
+
+
+def _pair(x: object, name: str, convert) -> tuple:
+    """A ``(min, max)`` pair with ``min <= max``, each converted by ``convert(value, name)``."""
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != 2:
+        raise TypeError(f"{name} must be a pair (min, max), got {x!r}")
+    lo, hi = convert(x[0], name), convert(x[1], name)
+    if not lo <= hi:
+        raise ValueError(f"{name} must satisfy min <= max, got {tuple(x)}")
+    return lo, hi
+
+
+def _check_dtype(dtype: object) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    return dtype
 
 
 def _periodic_distance(x: torch.Tensor, c: torch.Tensor, length: float) -> torch.Tensor:
@@ -221,15 +247,14 @@ def random_obstacles(
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
+    edge = finite_float(edge, "edge")
     if edge < 0:
         raise ValueError(f"edge must be non-negative (grid cells), got {edge}")
-    if batch < 1 or n < 4:
-        raise ValueError(f"need batch >= 1 and n >= 4, got batch={batch}, n={n}")
-    lo, hi = count
-    if not 1 <= lo <= hi:
-        raise ValueError(f"count must satisfy 1 <= min <= max, got {count}")
-    if not 0 < radius[0] <= radius[1] < 0.5:
-        raise ValueError(f"radius must satisfy 0 < min <= max < 0.5, got {radius}")
+    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 4), _check_dtype(dtype)
+    lo, hi = _pair(count, "count", lambda v, name: check_int(v, name, 1))
+    radius = _pair(radius, "radius", positive_float)
+    if not radius[1] < 0.5:
+        raise ValueError(f"radius must satisfy 0 < min <= max < 0.5 (fractions of the box), got {radius}")
     device = generator_device(generator)  # made where the generator draws (the CPU for a CPU one)
     x = torch.arange(n, dtype=dtype, device=device) / n
     X, Y = torch.meshgrid(x, x, indexing="ij")
@@ -263,9 +288,9 @@ def random_forces(
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    if batch < 1 or n < 1:
-        raise ValueError(f"need batch >= 1 and n >= 1, got batch={batch}, n={n}")
-    if not 0 <= magnitude[0] <= magnitude[1]:
+    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 1), _check_dtype(dtype)
+    magnitude = _pair(magnitude, "magnitude", finite_float)
+    if not magnitude[0] >= 0:
         raise ValueError(f"magnitude must satisfy 0 <= min <= max, got {magnitude}")
     device = generator_device(generator)
     angle = 2 * math.pi * torch.rand(batch, generator=generator, dtype=dtype, device=device)
@@ -278,9 +303,19 @@ def random_forces(
 def poiseuille_profile(y: torch.Tensor, half_width: float, centre: float, force: float, nu: float) -> torch.Tensor:
     """Plane Poiseuille velocity ``f / (2 nu) (h^2 - (y - y_c)^2)`` inside the gap, 0 outside.
 
+    Args:
+        y: positions across the channel (length), any shape.
+        half_width: ``h``, half the gap (length), positive; centre: ``y_c`` (length).
+        force: ``f``, body force per unit mass along the channel (length / time^2).
+        nu: kinematic viscosity (length^2 / time), positive.
+
+    Returns:
+        The velocity along the channel (length / time), shaped like ``y``.
+
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    if not half_width > 0 or not nu > 0:
-        raise ValueError(f"half_width and nu must be positive, got half_width={half_width}, nu={nu}")
+    y = finite_tensor(y, "y")
+    half_width, nu = positive_float(half_width, "half_width"), positive_float(nu, "nu")
+    centre, force = finite_float(centre, "centre"), finite_float(force, "force")
     s = half_width**2 - (y - centre) ** 2
     return force / (2 * nu) * s.clamp_min(0)

@@ -116,6 +116,9 @@ class _HeatStepper(Stepper):
                 "(physdl.pde.heat.time_reversed)")
         super().check_time_step(state)
 
+    def per_sample(self) -> dict[str, torch.Tensor]:
+        return {"alpha": self.alpha} if isinstance(self.alpha, torch.Tensor) and self.alpha.dim() else {}
+
 
 class HeatEuler(_HeatStepper):
     """Forward Euler step ``u + dt alpha L u`` (``L = -lap_h``) on a periodic grid.

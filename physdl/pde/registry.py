@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.config import generator_device
+from physdl.ops.checks import check_int
 from physdl.ops.grid import Grid
 from physdl.pde import advection, allen_cahn, burgers, cahn_hilliard, heat, voids
 from physdl.pde.stepper import Stepper
@@ -47,8 +48,29 @@ class Entry:
 _ENTRIES: dict[str, Entry] = {}
 
 
+class UnknownStepperError(KeyError, ValueError):
+    """No stepper is registered under the name asked for.
+
+    A ``KeyError`` (it is a failed look-up, and code written against earlier releases catches
+    that) and a ``ValueError`` (it is bad input, which physdl reports as ``ValueError``).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # KeyError would quote the message
+
+
 def register(name: str, make: Factory, initial: Initial, description: str = "") -> None:
-    """Add a stepper under ``name`` (``ValueError`` if the name is taken by another factory)."""
+    """Add a stepper under ``name``, a non-empty string (``ValueError`` if the name is taken by
+    another factory); ``make`` and ``initial`` must be callable (``TypeError`` otherwise)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a stepper's name must be a string, got {type(name).__name__} {name!r}")
+    if not name.strip():
+        raise ValueError("a stepper's name must not be empty")
+    for what, f in (("make", make), ("initial", initial)):
+        if not callable(f):
+            raise TypeError(f"{what} must be callable, got {type(f).__name__} {f!r} (registering stepper {name!r})")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string, got {type(description).__name__}")
     if name in _ENTRIES and _ENTRIES[name].make is not make:
         raise ValueError(f"a stepper named {name!r} is already registered")
     _ENTRIES[name] = Entry(name, make, initial, description)
@@ -66,9 +88,11 @@ def names() -> tuple[str, ...]:
 
 
 def entry(name: str) -> Entry:
-    """The entry registered as ``name``."""
+    """The entry registered as ``name`` (:class:`UnknownStepperError` for any other name)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a stepper's name must be a string, got {type(name).__name__} {name!r}")
     if name not in _ENTRIES:
-        raise KeyError(f"no stepper registered as {name!r}; registered: {', '.join(names())}")
+        raise UnknownStepperError(f"no stepper registered as {name!r}; registered: {', '.join(names())}")
     return _ENTRIES[name]
 
 
@@ -78,7 +102,18 @@ def smooth_field(grid: Grid, batch: int, generator: torch.Generator, dtype: torc
 
     A sum of sines and cosines of the first ``modes`` wavenumbers along each axis, with the
     domain length ``n dx`` as the period, so that the same field is sampled on any refinement.
+    ``batch`` and ``modes`` are positive integers, ``2 modes`` below the nodes of every axis
+    (a coarser axis would alias the highest mode onto lower ones, the mean included);
+    ``dtype`` a floating-point dtype.
     """
+    if not isinstance(grid, Grid):
+        raise TypeError(f"grid must be a physdl.ops.Grid, got {type(grid).__name__}")
+    batch, modes = check_int(batch, "batch", 1), check_int(modes, "modes", 1)
+    if 2 * modes >= min(grid.shape):
+        raise ValueError(f"modes = {modes} is not resolved on a grid of shape {grid.shape}: "
+                         f"need 2 modes < the nodes of every axis")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     device = generator_device(generator) or torch.device("cpu")  # drawn where the generator lives
     mesh = grid.mesh("node", torch.float64, device)
     out = torch.zeros(batch, *grid.shape, dtype=torch.float64, device=device)

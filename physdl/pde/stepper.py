@@ -54,7 +54,8 @@ class Stepper(abc.ABC):
     # ------------------------------------------------------------------ to override
     @abc.abstractmethod
     def step(self, state: torch.Tensor) -> torch.Tensor:
-        """The state one ``dt`` later, shaped like ``state``."""
+        """The state one ``dt`` later, with the shape, dtype and device of ``state`` (tensor
+        coefficients of other dtypes are cast to the state's)."""
 
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
         """Largest stable ``dt`` (time units), or ``None`` where the scheme is unconditionally stable."""
@@ -74,6 +75,9 @@ class Stepper(abc.ABC):
 
     # ------------------------------------------------------------------ shared
     def __call__(self, state: torch.Tensor) -> torch.Tensor:
+        """One step from ``state``, after :meth:`check_state` (shapes only: cheap). A rollout
+        checks once and calls :meth:`step` directly."""
+        self.check_state(state)
         return self.step(state)
 
     def check_time_step(self, state: torch.Tensor | None = None) -> None:
@@ -85,15 +89,37 @@ class Stepper(abc.ABC):
                 f"({self.limit_description()}); use dt <= {limit:.4g}"
             )
 
+    def per_sample(self) -> dict[str, torch.Tensor]:
+        """Coefficients with one value per sample (leading axis of size 1 or the batch), by name."""
+        return {}
+
     def check_state(self, state: torch.Tensor, name: str = "state") -> None:
-        """Raise ``ValueError`` unless ``state`` fits this stepper's grid and channels."""
+        """Raise ``ValueError`` unless ``state`` fits this stepper's grid, channels and per-sample
+        coefficients (no silent broadcast of a batch of 1 against a coefficient of 3 values)."""
         if self.grid is not None:
             self.grid.check_field(state, name, self.channels)
-            return
-        check_tensor(state, name)
-        if state.dim() < 3 or state.shape[0] == 0 or (self.channels is not None and state.shape[1] != self.channels):
-            raise ValueError(f"{name} must be shaped (batch, {self.channels or 'channel'}, *space), "
-                             f"got {tuple(state.shape)}")
+        else:
+            check_tensor(state, name)
+            if state.dim() < 3 or state.shape[0] == 0 or (self.channels is not None and state.shape[1] != self.channels):
+                raise ValueError(f"{name} must be shaped (batch, {self.channels or 'channel'}, *space), "
+                                 f"got {tuple(state.shape)}")
+        for coefficient, values in self.per_sample().items():
+            check_batch(state, values, coefficient, name)
+
+
+def check_batch(state: torch.Tensor, values: object, name: str, state_name: str = "state") -> None:
+    """Raise ``ValueError`` unless per-sample ``values`` (leading axis 1 or the batch) fit ``state``.
+
+    ``state`` is ``(batch, channel, *space)``; ``values`` a number, a 0-d tensor (one value for
+    all samples) or a tensor whose leading axis has size 1 or ``batch``. ``name`` and
+    ``state_name`` are the words the error uses.
+    """
+    check_tensor(state, state_name)
+    if state.dim() == 0:
+        raise ValueError(f"{state_name} must have a batch axis, got a 0-d tensor")
+    if isinstance(values, torch.Tensor) and values.dim() > 0 and values.shape[0] not in (1, state.shape[0]):
+        raise ValueError(f"{name} holds {values.shape[0]} values, one per sample, but {state_name} has a batch "
+                         f"of {state.shape[0]}")
 
 
 def _same_dt(steppers: Sequence[Stepper], what: str) -> float:
@@ -128,6 +154,10 @@ class Split(Stepper):
             state = part.step(state)
         return state
 
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        for part in self.parts:
+            part.check_state(state, name)
+
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
         limits = [p.stability_limit(state) for p in self.parts]
         limits = [lim for lim in limits if lim is not None]
@@ -160,6 +190,9 @@ class Substepped(Stepper):
 
     def check_time_step(self, state: torch.Tensor | None = None) -> None:
         self.inner.check_time_step(state)
+
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        self.inner.check_state(state, name)
 
 
 class Switched(Stepper):
@@ -216,6 +249,10 @@ class Switched(Stepper):
     def check_time_step(self, state: torch.Tensor | None = None) -> None:
         for stepper, _ in self.schedule:
             stepper.check_time_step(state)
+
+    def check_state(self, state: torch.Tensor, name: str = "state") -> None:
+        for stepper, _ in self.schedule:
+            stepper.check_state(state, name)
 
 
 def _check_stepper(s: object, name: str) -> Stepper:
