@@ -208,3 +208,58 @@ def test_a_per_sample_coefficient_must_match_the_batch():
     stepper(torch.rand(2, 1, 6, 6))
     with pytest.raises(ValueError, match="alpha"):
         stepper(torch.rand(3, 1, 6, 6))
+
+
+def test_perlin_noise_refuses_a_single_point_instead_of_returning_nan():
+    from physdl.pde import cahn_hilliard as ch
+
+    with pytest.raises(ValueError, match="shape must hold at least 2 points"):
+        ch.perlin_noise((1, 1), 1)
+
+
+def test_perlin_noise_refuses_a_fractional_size_instead_of_truncating_it():
+    from physdl.pde import cahn_hilliard as ch
+
+    with pytest.raises(TypeError, match="shape must be an integer"):
+        ch.perlin_noise((4.5, 4), 2)
+
+
+def test_cahn_hilliard_parameters_take_numpy_scalars_and_0d_tensors():
+    from physdl.pde import cahn_hilliard as ch
+
+    model = ch.CahnHilliard(np.float32(3.0), torch.tensor(1.0), np.int64(1))
+    assert (model.epsilon, model.mobility, model.dx) == (3.0, 1.0, 1.0)
+    assert all(type(x) is float for x in (model.epsilon, model.mobility, model.dx))
+
+
+def test_cahn_hilliard_reference_refuses_a_frame_interval_that_is_no_whole_number_of_steps():
+    from physdl.pde import cahn_hilliard as ch
+
+    with pytest.raises(ValueError, match="tau = 0.0013 is not a whole number of steps"):
+        ch.reference(torch.rand(1, 1, 4, 4), 2, tau=0.0013, dt=0.00125)
+
+
+def test_void_parameters_per_sample_must_match_the_batch():
+    p = voids.VoidParameters(kT=torch.tensor([3.0, 4.0, 5.0]))
+    state = torch.rand(1, 3, 6, 6) * 0.3
+    with pytest.raises(ValueError, match="parameter kT holds 3 values, one per sample, but state has a batch of 1"):
+        voids.rates(state, p, 1.0)
+    assert voids.rates(state.expand(3, -1, -1, -1), p, 1.0).shape == (3, 3, 6, 6)
+    stepper = voids.VoidStepper(Grid((6, 6)), 1e-3, p)
+    with pytest.raises(ValueError, match="kT"):
+        stepper(state)
+
+
+def test_void_centroid_of_a_frame_without_a_void_is_an_error_not_the_origin():
+    with pytest.raises(ValueError, match="no void to locate"):
+        voids.void_centroid(torch.zeros(6, 6))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: voids.free_energy("x", voids.VoidParameters(), 1.0), TypeError, "state must be a torch.Tensor"),
+    (lambda: voids.rates(torch.rand(1, 3, 4, 4), {"kT": 5.0}, 1.0), TypeError, "p must be a VoidParameters"),
+    (lambda: voids.Irradiation(noise=math.nan), ValueError, "noise must be a finite number"),
+], ids=["state", "parameters", "irradiation"])
+def test_the_void_model_names_its_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

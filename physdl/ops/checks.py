@@ -96,6 +96,13 @@ def check_int(x: object, name: str, lo: int | None = None, hi: int | None = None
     return value
 
 
+def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
+    """``dtype`` if it is a floating-point ``torch.dtype``; ``TypeError`` naming ``name`` otherwise."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point torch.dtype, got {dtype!r}")
+    return dtype
+
+
 def check_axis(axis: object, dims: int, name: str = "axis") -> int:
     """A spatial axis index in ``[0, dims)`` (negative values count from the end)."""
     a = check_int(axis, name, -dims, dims - 1)

@@ -33,8 +33,8 @@ import torch
 
 from physdl.config import generator_device
 from physdl.ops import laplacian, laplacian_symbol
-from physdl.ops.grid import Grid
-from physdl.ops.stencils import spatial_dims
+from physdl.ops.checks import check_choice, check_dtype, check_grid_shape, check_int, field_dims, finite_tensor
+from physdl.ops.grid import Grid, finite_float, positive_float
 from physdl.ops.transport import gradient_energy
 from physdl.pde.stepper import Stepper, Substepped, Switched, as_dt, rollout
 
@@ -59,34 +59,40 @@ class CahnHilliard:
     dx: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("epsilon", "mobility", "dx"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"CahnHilliard.{name} must be a positive number, got {value!r}")
+        for name in ("epsilon", "mobility", "dx"):  # numbers, NumPy scalars or 0-d tensors
+            object.__setattr__(self, name, positive_float(getattr(self, name), f"CahnHilliard.{name}"))
 
 
-def _check_field(phi: torch.Tensor) -> int:
-    d = spatial_dims(phi)
+def _check_model(model: object) -> CahnHilliard:
+    if not isinstance(model, CahnHilliard):
+        raise TypeError(f"model must be a CahnHilliard, got {type(model).__name__}")
+    return model
+
+
+def _check_field(phi: object, name: str = "phi") -> int:
+    """Spatial axes (2 or 3) of a finite one-channel field ``(batch, 1, *space)``."""
+    d = field_dims(phi, name, dims=(2, 3))
     if phi.shape[1] != 1:
-        raise ValueError(f"phi must have one channel, shaped (batch, 1, *space); got {tuple(phi.shape)}")
-    if d not in (2, 3):
-        raise ValueError(f"the Cahn-Hilliard solvers work in 2D and 3D; phi has {d} spatial axes")
+        raise ValueError(f"{name} must have one channel, shaped (batch, 1, *space); got {tuple(phi.shape)}")
     return d
 
 
 def bulk_energy(phi: torch.Tensor, epsilon: float = 3.0) -> torch.Tensor:
-    """Double well ``g(phi) = (18 / epsilon) phi^2 (1 - phi)^2`` (energy per volume)."""
+    """Double well ``g(phi) = (18 / epsilon) phi^2 (1 - phi)^2`` (energy per volume), elementwise."""
+    phi, epsilon = finite_tensor(phi, "phi"), positive_float(epsilon, "epsilon")
     return (18.0 / epsilon) * phi**2 * (1 - phi) ** 2
 
 
 def bulk_derivative(phi: torch.Tensor, epsilon: float = 3.0) -> torch.Tensor:
-    """``g'(phi) = (36 / epsilon) phi (1 - phi) (1 - 2 phi)``."""
+    """``g'(phi) = (36 / epsilon) phi (1 - phi) (1 - 2 phi)``, elementwise."""
+    phi, epsilon = finite_tensor(phi, "phi"), positive_float(epsilon, "epsilon")
     return (36.0 / epsilon) * phi * (1 - phi) * (1 - 2 * phi)
 
 
 def chemical_potential(phi: torch.Tensor, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
-    """``mu = g'(phi) - epsilon lap(phi)``, shaped like ``phi``."""
+    """``mu = g'(phi) - epsilon lap(phi)``, shaped like ``phi`` ``(batch, 1, *space)``."""
     _check_field(phi)
+    model = _check_model(model)
     return bulk_derivative(phi, model.epsilon) - model.epsilon * laplacian(phi, model.dx)
 
 
@@ -106,7 +112,10 @@ def free_energy(phi: torch.Tensor, model: CahnHilliard = CahnHilliard(), density
 
     Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
-    stacked = phi.dim() >= 5 and phi.shape[2] == 1 and phi.dim() - 3 in (2, 3)
+    model = _check_model(model)
+    if not isinstance(density, bool):
+        raise TypeError(f"density must be True or False, got {density!r}")
+    stacked = isinstance(phi, torch.Tensor) and phi.dim() >= 5 and phi.shape[2] == 1 and phi.dim() - 3 in (2, 3)
     if stacked:
         b, t = phi.shape[:2]
         return free_energy(phi.flatten(0, 1), model, density).reshape(b, t)
@@ -129,16 +138,14 @@ def stability_limit(model: CahnHilliard = CahnHilliard(), dims: int = 3) -> floa
 
     Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
-    if dims not in (2, 3):
-        raise ValueError(f"dims must be 2 or 3, got {dims}")
+    model, dims = _check_model(model), check_int(dims, "dims", 2, 3)
     lam = 4 * dims / model.dx**2
     return 2.0 / (model.mobility * (model.epsilon * lam**2 + 36.0 / model.epsilon * lam))
 
 
 def check_stability(dt: float, model: CahnHilliard = CahnHilliard(), dims: int = 3) -> None:
     """Raise ``ValueError`` naming the bound when ``dt`` breaks :func:`stability_limit`."""
-    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive number, got {dt!r}")
+    dt = as_dt(dt)
     limit = stability_limit(model, dims)
     if dt > limit:
         raise ValueError(
@@ -151,11 +158,9 @@ def check_stability(dt: float, model: CahnHilliard = CahnHilliard(), dims: int =
 
 def _grid_for(grid: Grid | Sequence[int], model: CahnHilliard) -> Grid:
     """The stepper's grid: a :class:`Grid` whose spacing must be ``model.dx``, or a shape."""
+    model = _check_model(model)
     if not isinstance(grid, Grid):
-        shape = tuple(grid)
-        if len(shape) not in (2, 3):
-            raise ValueError(f"shape must have 2 or 3 sizes, got {shape}")
-        return Grid(shape, model.dx)
+        return Grid(check_grid_shape(grid, "grid", dims=(2, 3)), model.dx)
     if grid.dims not in (2, 3) or not grid.periodic:
         raise ValueError(f"the Cahn-Hilliard steppers need a periodic 2D or 3D grid, got {grid}")
     if any(abs(h - model.dx) > 1e-12 * model.dx for h in grid.spacing):
@@ -167,8 +172,9 @@ def explicit_step(phi: torch.Tensor, dt: float, model: CahnHilliard = CahnHillia
     """One forward-Euler step ``phi + dt M lap(mu)``; conserves the mean of ``phi`` exactly.
 
     The caller is responsible for ``dt`` (see :func:`check_stability`); :class:`ExplicitStepper`
-    checks it once when it is made.
+    checks it once when it is made. ``phi`` is ``(batch, 1, *space)``, 2D or 3D.
     """
+    dt, model = as_dt(dt), _check_model(model)
     return phi + dt * model.mobility * laplacian(chemical_potential(phi, model), model.dx)
 
 
@@ -224,9 +230,10 @@ class SemiImplicitStepper(Stepper):
     def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
                  stabilization: float = 0.0, device="cpu") -> None:
         self.grid, self.dt, self.model = _grid_for(grid, model), as_dt(dt), model
-        if not (math.isfinite(stabilization) and stabilization >= 0):
+        stabilization = finite_float(stabilization, "stabilization")
+        if stabilization < 0:
             raise ValueError(f"stabilization must be non-negative, got {stabilization}")
-        self.shape, self.stabilization = self.grid.shape, float(stabilization)
+        self.shape, self.stabilization = self.grid.shape, stabilization
         # Real FFTs keep half of the last axis.
         sym = laplacian_symbol(self.shape, model.dx, dtype=torch.float64, device=device)
         sym = sym[..., : self.shape[-1] // 2 + 1]
@@ -235,7 +242,7 @@ class SemiImplicitStepper(Stepper):
         self._moved: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}  # (device, dtype) -> symbols there
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
-        d = _check_field(state)
+        d = _check_field(state, "state")
         if tuple(state.shape[2:]) != self.shape:
             raise ValueError(f"the stepper was built for grid {self.shape}, got a field shaped {tuple(state.shape)}")
         dims = tuple(range(2, 2 + d))
@@ -251,8 +258,7 @@ class SemiImplicitStepper(Stepper):
 def stepper(grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(), method: str = "explicit",
             stabilization: float = 0.0) -> Stepper:
     """The :class:`ExplicitStepper` or :class:`SemiImplicitStepper` for ``method``."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    check_choice(method, "method", METHODS)
     if method == "explicit":
         return ExplicitStepper(grid, dt, model)
     return SemiImplicitStepper(grid, dt, model, stabilization)
@@ -281,13 +287,18 @@ def perlin_noise(
     Returns:
         ``(batch, 1, *shape)``.
     """
-    shape = tuple(int(n) for n in shape)
+    shape = check_grid_shape(shape, "shape", dims=(2, 3))
     d = len(shape)
-    if d not in (2, 3):
-        raise ValueError(f"shape must have 2 or 3 sizes, got {shape}")
-    cells = (int(cells),) * d if isinstance(cells, (int, float)) else tuple(int(c) for c in cells)
-    if len(cells) != d or any(c < 1 for c in cells):
-        raise ValueError(f"cells must be positive, one per axis; got {cells}")
+    if isinstance(cells, (str, bytes)) or not hasattr(cells, "__len__"):
+        cells = (check_int(cells, "cells", 1),) * d
+    else:
+        cells = tuple(check_int(c, "cells", 1) for c in cells)
+    if len(cells) != d:
+        raise ValueError(f"cells must be one number or one per axis ({d}); got {cells}")
+    if math.prod(shape) < 2:
+        raise ValueError(f"shape must hold at least 2 points (the noise is normalised by its spread), got {shape}")
+    batch, dtype = check_int(batch, "batch", 1), check_dtype(dtype)
+    _check_generator(generator)
     if any(n % c for n, c in zip(shape, cells)):
         raise ValueError(f"each grid size must be a multiple of its number of cells; got shape {shape}, cells {cells}")
     device = generator_device(generator)
@@ -334,11 +345,23 @@ def perlin_state(
 
     Used in :ref:`07-crnn-cahn-hilliard-flow`.
     """
+    amplitude, dtype = finite_float(amplitude, "amplitude"), check_dtype(dtype)
+    if isinstance(mean, torch.Tensor) and mean.dim():
+        if mean.dim() != 1:
+            raise ValueError(f"mean must be a number or a (batch,) tensor, got shape {tuple(mean.shape)}")
+        mean = finite_tensor(mean, "mean").detach()
+    else:
+        mean = finite_float(mean, "mean")
     noise = perlin_noise(shape, cells, batch, generator, torch.float64)
     mean = torch.as_tensor(mean, dtype=torch.float64, device=noise.device).reshape(-1, *[1] * (len(shape) + 1))
     if mean.shape[0] not in (1, batch):
         raise ValueError(f"mean must be a number or hold one value per sample ({batch}), got {mean.shape[0]}")
     return (mean + amplitude * noise).to(dtype)
+
+
+def _check_generator(generator: object) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def _centred_coordinates(shape: Sequence[int], dtype=torch.float64) -> list[torch.Tensor]:
@@ -353,9 +376,13 @@ def _profile(signed_distance: torch.Tensor, epsilon: float) -> torch.Tensor:
 
 
 def sphere_state(shape: Sequence[int], radius: float, epsilon: float = 3.0, dtype=torch.float32) -> torch.Tensor:
-    """A ball of phase ``phi = 1`` (radius in grid units) centred in the box: ``(1, 1, *shape)``."""
-    if not radius > 0:
-        raise ValueError(f"radius must be positive, got {radius}")
+    """A ball of phase ``phi = 1`` (radius in grid units) centred in the box: ``(1, 1, *shape)``.
+
+    ``shape`` has 2 or 3 sizes; ``radius`` and ``epsilon`` are positive (grid units).
+    """
+    shape = check_grid_shape(shape, "shape", dims=(2, 3))
+    radius, epsilon = positive_float(radius, "radius"), positive_float(epsilon, "epsilon")
+    dtype = check_dtype(dtype)
     r = torch.sqrt(sum(x**2 for x in _centred_coordinates(shape)))
     return _profile(r - radius, epsilon).to(dtype)[None, None]
 
@@ -368,9 +395,10 @@ def torus_state(shape: Sequence[int], major: float, minor: float, epsilon: float
 
     Used in :ref:`07-crnn-generalisation-a-larger-box-and-a-new-shape`.
     """
-    if len(shape) != 3:
-        raise ValueError(f"a torus needs a 3D shape, got {tuple(shape)}")
-    if not 0 < minor < major:
+    shape = check_grid_shape(shape, "shape", dims=(3,))
+    major, minor = positive_float(major, "major"), positive_float(minor, "minor")
+    epsilon, dtype = positive_float(epsilon, "epsilon"), check_dtype(dtype)
+    if not minor < major:
         raise ValueError(f"need 0 < minor < major, got minor={minor}, major={major}")
     x, y, z = _centred_coordinates(shape)
     ring = torch.sqrt(x**2 + y**2) - major
@@ -393,11 +421,18 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
 
     Used in :ref:`07-crnn-validation-against-the-solver`.
     """
-    _check_field(phi0)
-    if frames < 1:
-        raise ValueError(f"frames must be at least 1, got {frames}")
+    _check_field(phi0, "phi0")
+    frames, tau, dt = check_int(frames, "frames", 1), positive_float(tau, "tau"), as_dt(dt)
+    dt_late = positive_float(dt_late, "dt_late")
+    if switch_time is not None:
+        switch_time = finite_float(switch_time, "switch_time")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    steps = round(tau / dt)
+    if steps < 1 or abs(steps * dt - tau) > 1e-9 * tau:
+        raise ValueError(f"tau = {tau:g} is not a whole number of steps dt = {dt:g}")
     shape = tuple(phi0.shape[2:])
-    explicit = Substepped(ExplicitStepper(shape, dt, model), round(tau / dt))
+    explicit = Substepped(ExplicitStepper(shape, dt, model), steps)
     if switch_time is None or switch_time >= (frames - 1) * tau:
         schedule = [(explicit, None)]
     else:

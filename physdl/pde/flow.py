@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.checks import check_int, field_dims, finite_tensor
+from physdl.ops.checks import check_dtype, check_int, field_dims, finite_tensor
 from physdl.ops.grid import as_spacing, finite_float, positive_float
 from physdl.ops.symbols import gradient_symbol, laplacian_symbol
 
@@ -217,12 +217,6 @@ def _pair(x: object, name: str, convert) -> tuple:
     return lo, hi
 
 
-def _check_dtype(dtype: object) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-    return dtype
-
-
 def _periodic_distance(x: torch.Tensor, c: torch.Tensor, length: float) -> torch.Tensor:
     d = (x - c).abs()
     return torch.minimum(d, length - d)
@@ -250,7 +244,7 @@ def random_obstacles(
     edge = finite_float(edge, "edge")
     if edge < 0:
         raise ValueError(f"edge must be non-negative (grid cells), got {edge}")
-    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 4), _check_dtype(dtype)
+    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 4), check_dtype(dtype)
     lo, hi = _pair(count, "count", lambda v, name: check_int(v, name, 1))
     radius = _pair(radius, "radius", positive_float)
     if not radius[1] < 0.5:
@@ -288,7 +282,7 @@ def random_forces(
 
     Used in :ref:`01-surrogates-the-solver-stokes-flow-around-obstacles`.
     """
-    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 1), _check_dtype(dtype)
+    batch, n, dtype = check_int(batch, "batch", 1), check_int(n, "n", 1), check_dtype(dtype)
     magnitude = _pair(magnitude, "magnitude", finite_float)
     if not magnitude[0] >= 0:
         raise ValueError(f"magnitude must satisfy 0 <= min <= max, got {magnitude}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.checks import check_int
+from physdl.ops.checks import check_dtype, check_int
 from physdl.ops.grid import Grid
 from physdl.pde import advection, allen_cahn, burgers, cahn_hilliard, heat, voids
 from physdl.pde.stepper import Stepper
@@ -112,8 +112,7 @@ def smooth_field(grid: Grid, batch: int, generator: torch.Generator, dtype: torc
     if 2 * modes >= min(grid.shape):
         raise ValueError(f"modes = {modes} is not resolved on a grid of shape {grid.shape}: "
                          f"need 2 modes < the nodes of every axis")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    check_dtype(dtype)
     device = generator_device(generator) or torch.device("cpu")  # drawn where the generator lives
     mesh = grid.mesh("node", torch.float64, device)
     out = torch.zeros(batch, *grid.shape, dtype=torch.float64, device=device)

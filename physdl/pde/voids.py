@@ -46,7 +46,8 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.grid import Grid, as_float
+from physdl.ops.checks import check_dtype, check_finite, check_int, check_tensor, finite_tensor
+from physdl.ops.grid import Grid, as_float, finite_float, positive_float
 from physdl.ops.stencils import laplacian
 from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
 from physdl.pde.stepper import Stepper, as_dt
@@ -80,6 +81,7 @@ class VoidParameters:
         for f in fields(self):
             value = getattr(self, f.name)
             if torch.is_tensor(value):
+                check_tensor(value, f"parameter {f.name}")
                 if value.numel() == 0:
                     raise ValueError(f"parameter {f.name} is an empty tensor")
                 finite = bool(torch.isfinite(value.detach()).all())
@@ -126,6 +128,8 @@ class Irradiation:
     r_surf: float = 10.0
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # numbers, NumPy scalars or 0-d tensors, stored as floats
+            object.__setattr__(self, f.name, finite_float(getattr(self, f.name), f.name))
         for name in ("cascade_probability", "vacancy_fraction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
@@ -135,10 +139,16 @@ class Irradiation:
 
 
 def check_state(state: torch.Tensor, name: str = "state", bounded: bool = True) -> None:
-    """Raise ``ValueError`` unless ``state`` is ``(batch, 3, nx, ny)`` with fields in [0, 1]."""
-    if not torch.is_tensor(state) or state.dim() != 4 or state.shape[1] != 3:
-        shape = tuple(state.shape) if torch.is_tensor(state) else type(state).__name__
-        raise ValueError(f"{name} must be (batch, 3, nx, ny) with channels {FIELDS}, got {shape}")
+    """Raise ``ValueError`` unless ``state`` is ``(batch, 3, nx, ny)`` with fields in [0, 1].
+
+    ``TypeError`` when ``state`` is not a floating-point tensor; ``bounded=False`` only asks
+    for finite values.
+    """
+    check_tensor(state, name)
+    if not isinstance(bounded, bool):
+        raise TypeError(f"bounded must be True or False, got {bounded!r}")
+    if state.dim() != 4 or state.shape[1] != 3 or 0 in state.shape:
+        raise ValueError(f"{name} must be (batch, 3, nx, ny) with channels {FIELDS}, got {tuple(state.shape)}")
     if not torch.isfinite(state).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     if bounded and (state.min() < 0 or state.max() > 1):
@@ -146,6 +156,45 @@ def check_state(state: torch.Tensor, name: str = "state", bounded: bool = True) 
             f"{name} has values in [{float(state.min()):.3g}, {float(state.max()):.3g}]; "
             "c_v, c_i and eta are fractions and must lie in [0, 1]"
         )
+
+
+def _check_model(state: object, p: object, dx: object, name: str = "state") -> float:
+    """Check the arguments shared by the model's functions; return ``dx`` as a float.
+
+    ``state`` is a finite ``(batch, 3, nx, ny)`` field (not bounded: rates are asked of
+    intermediate states too), ``p`` a :class:`VoidParameters` whose tensors hold one value or
+    one per sample, ``dx`` a positive spacing.
+    """
+    _check_fields(state, name)
+    check_parameters(p, state.shape[0], name)
+    return positive_float(dx, "dx")
+
+
+def _check_fields(state: object, name: str) -> None:
+    """A finite ``(batch, 3, nx, ny)`` tensor; the finiteness check is skipped inside
+    :func:`physdl.ops.checks.trusted` blocks (rollouts and fit check their states once)."""
+    check_tensor(state, name)
+    if state.dim() != 4 or state.shape[1] != 3 or 0 in state.shape:
+        raise ValueError(f"{name} must be (batch, 3, nx, ny) with channels {FIELDS}, got {tuple(state.shape)}")
+    check_finite(state, name)
+
+
+def check_parameters(p: object, batch: int | None = None, state_name: str = "state") -> VoidParameters:
+    """``p`` if it is a :class:`VoidParameters` whose tensors hold one value or ``batch`` values."""
+    if not isinstance(p, VoidParameters):
+        raise TypeError(f"p must be a VoidParameters, got {type(p).__name__}")
+    for f in fields(p):
+        value = getattr(p, f.name)
+        if batch is not None and torch.is_tensor(value) and value.numel() not in (1, batch):
+            raise ValueError(f"parameter {f.name} holds {value.numel()} values, one per sample, but {state_name} "
+                             f"has a batch of {batch}")
+    return p
+
+
+def _check_irradiation(irradiation: object) -> Irradiation:
+    if not isinstance(irradiation, Irradiation):
+        raise TypeError(f"irradiation must be an Irradiation, got {type(irradiation).__name__}")
+    return irradiation
 
 
 def _p(value, like: torch.Tensor):
@@ -161,15 +210,29 @@ def _log(x: torch.Tensor) -> torch.Tensor:
 
 
 def solid_free_energy(c_v: torch.Tensor, c_i: torch.Tensor, p: VoidParameters) -> torch.Tensor:
-    """``f_s(c_v, c_i)``: formation energies plus the ideal entropy of mixing (energy / volume)."""
+    """``f_s(c_v, c_i)``: formation energies plus the ideal entropy of mixing (energy / volume).
+
+    ``c_v``, ``c_i``: site fractions shaped ``(batch, nx, ny)`` (or one shape that broadcasts
+    against ``p``'s per-sample tensors); logarithms are floored at :data:`LOG_FLOOR`.
+    """
+    c_v, c_i = _check_pair(c_v, c_i)
+    check_parameters(p, c_v.shape[0] if c_v.dim() == 3 else None)
     kT = _p(p.kT, c_v)
     rest = 1 - c_v - c_i
     return (_p(p.E_v, c_v) * c_v + _p(p.E_i, c_v) * c_i
             + kT * (c_v * _log(c_v) + c_i * _log(c_i) + rest * _log(rest)))
 
 
+def _check_pair(c_v: object, c_i: object) -> tuple[torch.Tensor, torch.Tensor]:
+    c_v, c_i = finite_tensor(c_v, "c_v"), finite_tensor(c_i, "c_i")
+    if c_v.shape != c_i.shape:
+        raise ValueError(f"c_v and c_i must have one shape, got {tuple(c_v.shape)} and {tuple(c_i.shape)}")
+    return c_v, c_i
+
+
 def void_free_energy(c_v: torch.Tensor, c_i: torch.Tensor) -> torch.Tensor:
-    """``f_v(c_v, c_i) = (c_v - 1)^2 + c_i^2``: zero for a void full of vacancies."""
+    """``f_v(c_v, c_i) = (c_v - 1)^2 + c_i^2``: zero for a void full of vacancies (elementwise)."""
+    c_v, c_i = _check_pair(c_v, c_i)
     return (c_v - 1) ** 2 + c_i**2
 
 
@@ -178,6 +241,7 @@ def free_energy(state: torch.Tensor, p: VoidParameters, dx: float) -> torch.Tens
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    dx = _check_model(state, p, dx)
     c_v, c_i, eta = state.unbind(1)
     bulk = (eta - 1) ** 2 * solid_free_energy(c_v, c_i, p) + eta**2 * void_free_energy(c_v, c_i)
 
@@ -202,6 +266,7 @@ def chemical_potentials(state: torch.Tensor, p: VoidParameters, dx: float) -> to
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    dx = _check_model(state, p, dx)
     c_v, c_i, eta = state.unbind(1)
     kT = _p(p.kT, c_v)
     h, j = (eta - 1) ** 2, eta**2
@@ -222,6 +287,14 @@ def mobility_divergence(mobility: torch.Tensor, mu: torch.Tensor, dx: float, con
         dx: grid spacing.
         conservative: ``False`` gives ``M lap_h(mu)``, the authors' code form.
     """
+    for x, name in ((mobility, "mobility"), (mu, "mu")):
+        finite_tensor(x, name)
+        if x.dim() != 4 or x.shape[1] != 1 or 0 in x.shape:
+            raise ValueError(f"{name} must be (batch, 1, nx, ny), got {tuple(x.shape)}")
+    if mobility.shape != mu.shape:
+        raise ValueError(f"mobility {tuple(mobility.shape)} and mu {tuple(mu.shape)} must have one shape")
+    if not isinstance(conservative, bool):
+        raise TypeError(f"conservative must be True or False, got {conservative!r}")
     if not conservative:
         return mobility * laplacian(mu, dx)
     return flux_divergence(mobility, mu, dx)
@@ -229,12 +302,18 @@ def mobility_divergence(mobility: torch.Tensor, mu: torch.Tensor, dx: float, con
 
 def recombination(state: torch.Tensor, irradiation: Irradiation) -> torch.Tensor:
     """``R_iv = (r_bulk + eta^2 r_surf) c_v c_i``, shape ``(batch, nx, ny)`` (per unit time)."""
+    _check_fields(state, "state")
+    _check_irradiation(irradiation)
     c_v, c_i, eta = state.unbind(1)
     return (irradiation.r_bulk + eta**2 * irradiation.r_surf) * c_v * c_i
 
 
 def cascades(eta: torch.Tensor, irradiation: Irradiation, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random collision cascades in the solid: ``(P_v, P_i)``, each shaped like ``eta``."""
+    finite_tensor(eta, "eta")
+    _check_irradiation(irradiation)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     drawn = generator_device(generator) or eta.device  # a CPU generator draws on the CPU
     hit = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) < irradiation.cascade_probability
     strength = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) * irradiation.cascade_strength
@@ -246,7 +325,8 @@ def cascades(eta: torch.Tensor, irradiation: Irradiation, generator: torch.Gener
 def rates(state: torch.Tensor, p: VoidParameters, dx: float, irradiation: Irradiation | None = None,
           conservative: bool = True) -> torch.Tensor:
     """Deterministic time derivative of the state (no cascades, no noise), ``(batch, 3, nx, ny)``."""
-    irradiation = irradiation or Irradiation()
+    dx = _check_model(state, p, dx)
+    irradiation = Irradiation() if irradiation is None else _check_irradiation(irradiation)
     mu = chemical_potentials(state, p, dx)
     c_v, c_i, _ = state.unbind(1)
     m_v = _p(p.D_v, c_v) * c_v / _p(p.kT, c_v)
@@ -271,9 +351,12 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    check_parameters(p)
+    dx = positive_float(dx, "dx")
     val = {f.name: float(torch.as_tensor(getattr(p, f.name), device="cpu").detach().max()) for f in fields(p)}
     c_v_max, c_i_max = 1.0, 1.0
     if state is not None:
+        check_state(state, bounded=False)
         c_v_max, c_i_max = float(state[:, 0].detach().max()), float(state[:, 1].detach().max())
     lam = 8 / dx**2
     ch_v = val["D_v"] * (2 * lam + c_v_max * val["kappa_v"] * lam**2 / val["kT"])
@@ -285,8 +368,7 @@ def stability_limit(p: VoidParameters, dx: float, state: torch.Tensor | None = N
 
 def check_stability(p: VoidParameters, dt: float, dx: float, state: torch.Tensor | None = None) -> None:
     """Raise ``ValueError`` when ``dt`` exceeds :func:`stability_limit`, naming the bound."""
-    if dt <= 0 or dx <= 0:
-        raise ValueError(f"dt and dx must be positive, got dt={dt}, dx={dx}")
+    dt, dx = as_dt(dt), positive_float(dx, "dx")
     limit = stability_limit(p, dx, state)
     if dt > limit:
         raise ValueError(
@@ -331,10 +413,17 @@ class VoidStepper(Stepper):
                  irradiation: Irradiation | None = None, stochastic: bool = False,
                  generator: torch.Generator | None = None, conservative: bool = True, clip: bool = True,
                  check: bool = True) -> None:
-        if grid.dims != 2 or not grid.periodic:
+        if not isinstance(grid, Grid) or grid.dims != 2 or not grid.periodic:
             raise ValueError(f"the void model needs a periodic 2D grid, got {grid}")
-        self.grid, self.dt, self.p = grid, as_dt(dt), p
-        self.irradiation = irradiation or Irradiation()
+        if len(set(grid.spacing)) != 1:
+            raise ValueError(f"the void model needs an isotropic grid, got spacing {grid.spacing}")
+        self.grid, self.dt, self.p = grid, as_dt(dt), check_parameters(p)
+        self.irradiation = Irradiation() if irradiation is None else _check_irradiation(irradiation)
+        for flag, name in ((stochastic, "stochastic"), (conservative, "conservative"), (clip, "clip"), (check, "check")):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False, got {flag!r}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         self.stochastic, self.generator = stochastic, generator
         self.conservative, self.clip = conservative, clip
         self.recheck_time_step = any(torch.is_tensor(getattr(p, f.name)) and getattr(p, f.name).requires_grad for f in fields(p))
@@ -344,6 +433,7 @@ class VoidStepper(Stepper):
     def check_state(self, state: torch.Tensor, name: str = "state") -> None:
         super().check_state(state, name)
         check_state(state, name, bounded=self.clip)
+        check_parameters(self.p, state.shape[0], name)
 
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
         return stability_limit(self.p, self.grid.dx, state)
@@ -366,13 +456,19 @@ def disc(n: int, center: tuple[float, float], radius: float, width: float = 1.5,
 
     ``center`` and ``radius`` are in grid units; distances wrap around the periodic box.
     """
-    if radius <= 0 or width <= 0:
-        raise ValueError(f"radius and width must be positive, got {radius}, {width}")
+    n, radius, width = check_int(n, "n", 1), positive_float(radius, "radius"), positive_float(width, "width")
+    center, dtype = _point(center, "center"), check_dtype(dtype)
     idx = torch.arange(n, dtype=torch.float64, device="cpu")
     dxs = periodic_offset(idx, center[0], n)
     dys = periodic_offset(idx, center[1], n)
     r = torch.sqrt(dxs[:, None] ** 2 + dys[None, :] ** 2)
     return (0.5 * (1 - torch.tanh((r - radius) / width))).to(dtype)
+
+
+def _point(x: object, name: str) -> tuple[float, float]:
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != 2:
+        raise ValueError(f"{name} must be a pair of coordinates (grid units), got {x!r}")
+    return finite_float(x[0], name), finite_float(x[1], name)
 
 
 def voids_state(n: int, centers: list[tuple[float, float]], radii: list[float], c_v_solid: float | torch.Tensor = 0.2,
@@ -391,8 +487,19 @@ def voids_state(n: int, centers: list[tuple[float, float]], radii: list[float], 
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    n, dtype = check_int(n, "n", 1), check_dtype(dtype)
+    for x, name in ((centers, "centers"), (radii, "radii")):
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+            raise TypeError(f"{name} must be a list, got {type(x).__name__}")
     if len(centers) != len(radii) or not centers:
-        raise ValueError("give one radius per void centre, and at least one void")
+        raise ValueError("give one radius per void centre (centers, radii), and at least one void")
+    c_i_solid = finite_float(c_i_solid, "c_i_solid")
+    if isinstance(c_v_solid, torch.Tensor) and c_v_solid.dim():
+        finite_tensor(c_v_solid, "c_v_solid")
+        if tuple(c_v_solid.shape) != (n, n):
+            raise ValueError(f"c_v_solid must be a number or an ({n}, {n}) field, got shape {tuple(c_v_solid.shape)}")
+    else:
+        c_v_solid = finite_float(c_v_solid, "c_v_solid")
     eta = torch.zeros(n, n, dtype=dtype, device="cpu")
     for c, r in zip(centers, radii):
         eta = torch.maximum(eta, disc(n, c, r, width, dtype))
@@ -412,11 +519,14 @@ def vacancy_gradient(n: int, mean: float, amplitude: float, direction: float = 0
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    n, dtype = check_int(n, "n", 1), check_dtype(dtype)
+    mean, amplitude = finite_float(mean, "mean"), finite_float(amplitude, "amplitude")
+    direction = finite_float(direction, "direction")
     idx = torch.arange(n, dtype=torch.float64, device="cpu") - n / 2
     phase = 2 * math.pi / n * (math.cos(direction) * idx[:, None] + math.sin(direction) * idx[None, :])
     field = mean + amplitude * torch.cos(phase)
     if field.min() <= 0 or field.max() >= 1:
-        raise ValueError("mean +- amplitude must stay inside (0, 1)")
+        raise ValueError(f"mean +- amplitude must stay inside (0, 1), got mean = {mean:g}, amplitude = {amplitude:g}")
     return field.to(dtype)
 
 
@@ -425,6 +535,8 @@ def void_area(eta: torch.Tensor, dx: float = 1.0, threshold: float = 0.5) -> tor
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    finite_tensor(eta, "eta")
+    dx, threshold = positive_float(dx, "dx"), finite_float(threshold, "threshold")
     if eta.dim() < 2:
         raise ValueError(f"eta needs two spatial axes, got shape {tuple(eta.shape)}")
     return (eta >= threshold).to(eta.dtype).sum(dim=(-2, -1)) * dx**2
@@ -434,12 +546,17 @@ def void_centroid(eta: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Periodic centroid (grid units) of ``eta >= threshold``, shape ``(..., 2)``.
 
     Uses the circular mean along each axis, so a void that crosses the boundary is handled.
+    A frame with no pixel at or above ``threshold`` has no centroid: ``ValueError``.
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    finite_tensor(eta, "eta")
+    threshold = finite_float(threshold, "threshold")
     if eta.dim() < 2 or eta.shape[-1] != eta.shape[-2]:
         raise ValueError(f"eta must end in two equal spatial axes (a square periodic box), got {tuple(eta.shape)}")
     mask = (eta >= threshold).to(torch.float64)
+    if mask.numel() and not bool((mask.sum((-2, -1)) > 0).all()):
+        raise ValueError(f"eta has a frame with no pixel at or above threshold = {threshold:g}: no void to locate")
     n = eta.shape[-1]
     angle = 2 * math.pi * torch.arange(n, dtype=torch.float64, device="cpu") / n
     out = []

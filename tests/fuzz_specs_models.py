@@ -1,0 +1,480 @@
+"""Fuzz specs of the model PDEs (Cahn-Hilliard, voids) and of the services the methods share.
+
+Registered into :data:`fuzz_specs.SPECS` and :data:`fuzz_specs.EXEMPT` on import, with the
+strategies and contract of :mod:`fuzzing` (tests/test_fuzz.py runs them).
+"""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+from fuzz_specs import EXEMPT, close, fuzz, stepper_rollout
+from fuzzing import bad, call, choice, field, good, integer, number, per_axis, positive, tensor
+
+from physdl import ops
+from physdl.pde import cahn_hilliard as ch
+
+# =========================================================================== pde.cahn_hilliard
+
+#: a model whose explicit stability limit in 2D is about 0.02 (so fuzzed steps land either side)
+MODELS = [ch.CahnHilliard(), ch.CahnHilliard(1.5, 0.5, 1.0), ch.CahnHilliard(3.0, 1.0, 2.0)]
+
+
+def model_arg(draw):
+    return draw(st.sampled_from([*map(good, MODELS), bad(3.0, "not a model"), bad(None, "not a model")]))
+
+
+def ch_field(draw, *, space: tuple[int, ...] | None = None, lo: float = 0.0, hi: float = 1.0):
+    """A ``(batch, 1, *space)`` phase field in 2D or 3D, or a bad one (1D, two channels, ...)."""
+    phi = draw(field(dims=(2, 3), space=space, lo=lo, hi=hi))
+    kind = draw(st.sampled_from(["field"] * 8 + ["1d", "channels"]))
+    if kind == "1d":
+        return bad(torch.rand(2, 1, 6), "a 1D field")
+    if kind == "channels":
+        return bad(torch.rand(2, 2, 4, 4), "two channels")
+    return phi
+
+
+@fuzz("physdl.pde.cahn_hilliard.CahnHilliard")
+def _(draw):
+    args = {"epsilon": draw(positive(0.5, 10)), "mobility": draw(positive(0.1, 10)), "dx": draw(positive(0.1, 10))}
+
+    def expect(out, **v):
+        assert all(type(getattr(out, k)) is float and getattr(out, k) == float(v[k]) for k in args)
+    call(ch.CahnHilliard, args, expect)
+
+
+@fuzz("physdl.pde.cahn_hilliard.bulk_energy", "physdl.pde.cahn_hilliard.bulk_derivative")
+def _(draw):
+    name = draw(st.sampled_from(["bulk_energy", "bulk_derivative"]))
+    phi = draw(st.one_of(field(lo=-0.5, hi=1.5), tensor((draw(st.integers(1, 5)),), lo=-0.5, hi=1.5)))
+    if phi.why in ("no batch or channel axis", "empty batch", "four spatial axes"):  # elementwise: any shape
+        phi = good(phi.value)
+    args = {"phi": phi, "epsilon": draw(positive(0.5, 10))}
+
+    def expect(out, **v):
+        assert out.shape == v["phi"].shape and out.dtype == v["phi"].dtype
+        if name == "bulk_energy":
+            assert bool((out >= 0).all())
+        else:  # the derivative of the double well, by autograd
+            x = v["phi"].detach().double().requires_grad_(True)
+            ch.bulk_energy(x, v["epsilon"]).sum().backward()
+            close(out, x.grad, rtol=1e-3, atol=1e-3)
+    call(getattr(ch, name), args, expect)
+
+
+@fuzz("physdl.pde.cahn_hilliard.chemical_potential", "physdl.pde.cahn_hilliard.free_energy")
+def _(draw):
+    name = draw(st.sampled_from(["chemical_potential", "free_energy"]))
+    args = {"phi": ch_field(draw), "model": model_arg(draw)}
+    if name == "free_energy":
+        args["density"] = draw(st.sampled_from([good(True), good(False), bad("yes", "not a bool")]))
+        if draw(st.booleans()) and not args["phi"].bad:  # stacked frames (batch, time, 1, *space)
+            args["phi"] = good(torch.stack([args["phi"].value] * 2, 1))
+
+    def expect(out, **v):
+        phi = v["phi"]
+        if name == "chemical_potential":
+            assert out.shape == phi.shape
+        else:
+            assert out.shape == phi.shape[: 2 if phi.dim() >= 5 and phi.shape[2] == 1 else 1]
+            assert bool((out >= -1e-6).all())  # both terms of the energy are non-negative
+    call(getattr(ch, name), args, expect)
+
+
+@fuzz("physdl.pde.cahn_hilliard.stability_limit", "physdl.pde.cahn_hilliard.check_stability")
+def _(draw):
+    name = draw(st.sampled_from(["stability_limit", "check_stability"]))
+    args = {"model": model_arg(draw), "dims": draw(integer(2, 3, bad_values=[1, 4, 2.5, "3"]))}
+    if name == "check_stability":
+        args["dt"] = draw(positive(1e-4, 0.05))
+
+    def expect(out, **v):
+        if name == "stability_limit":
+            assert out > 0
+            assert out >= ch.stability_limit(v["model"], 3)  # a 3D grid is never more permissive
+        else:
+            assert out is None and float(v["dt"]) <= ch.stability_limit(v["model"], int(v["dims"]))
+    call(getattr(ch, name), args, expect, may_reject=["dt"] if name == "check_stability" else ())
+
+
+@fuzz("physdl.pde.cahn_hilliard.explicit_step")
+def _(draw):
+    args = {"phi": ch_field(draw), "dt": draw(positive(1e-4, 0.02)), "model": model_arg(draw)}
+
+    def expect(out, **v):
+        phi = v["phi"]
+        assert out.shape == phi.shape and out.dtype == phi.dtype
+        close(out.flatten(1).mean(1), phi.flatten(1).mean(1), rtol=1e-4, atol=1e-4)  # mass is conserved
+    call(ch.explicit_step, args, expect)
+
+
+@fuzz("physdl.pde.cahn_hilliard.ExplicitStepper", "physdl.pde.cahn_hilliard.SemiImplicitStepper",
+      "physdl.pde.cahn_hilliard.stepper")
+def _(draw):
+    which = draw(st.sampled_from(["ExplicitStepper", "SemiImplicitStepper", "stepper"]))
+    sp = tuple(draw(st.integers(2, 6)) for _ in range(draw(st.sampled_from([2, 3]))))
+    model = draw(st.sampled_from(MODELS))
+    grid = draw(st.sampled_from([good(sp), good(ops.Grid(sp, model.dx)), bad(sp[:1], "one axis"),
+                                 bad(ops.Grid(sp, model.dx, "dirichlet"), "not periodic"),
+                                 bad(ops.Grid(sp, 2 * model.dx), "another spacing")]))
+    args = {"grid": grid, "dt": draw(positive(1e-4, 0.05)), "model": good(model)}
+    if which == "stepper":
+        args["method"] = draw(choice(ch.METHODS))
+    if which != "ExplicitStepper":
+        args["stabilization"] = draw(number(0.0, 2.0, bad_values=(-1.0,)))
+
+    def expect(u, frames, stepper, **v):  # the mean of phi is conserved by both schemes
+        close(frames[:, -1].flatten(1).mean(1), u.flatten(1).mean(1), rtol=1e-4, atol=1e-4)
+    stepper_rollout(draw, getattr(ch, which), args, sp, lo=0.0, hi=1.0, expect=expect, name=which,
+                    may_reject=["dt"], aliases={"grid": ["shape", "spacing", "periodic"],
+                                                "method": ["choose"], "stabilization": ["stabilization"]})
+
+
+@fuzz("physdl.pde.cahn_hilliard.perlin_noise", "physdl.pde.cahn_hilliard.perlin_state")
+def _(draw):
+    name = draw(st.sampled_from(["perlin_noise", "perlin_state"]))
+    d = draw(st.sampled_from([2, 3]))
+    cells = [draw(st.integers(1, 3)) for _ in range(d)]
+    sp = [c * draw(st.integers(1, 3)) for c in cells]
+    shape = draw(st.sampled_from([good(tuple(sp)), good(tuple(sp)), bad((*sp, 2, 2)[:4] if d == 2 else (2,) * 4, "four axes"),
+                                  bad((sp[0] + 0.5, *sp[1:]), "a float size")]))
+    cells_arg = draw(st.sampled_from([good(tuple(cells)), good(cells[0]) if len(set(cells)) == 1 else good(tuple(cells)),
+                                      bad(0, "no cell"), bad(tuple(cells) + (1,), "one too many")]))
+    if not shape.bad and not cells_arg.bad and draw(st.integers(0, 4)) == 0:  # a size that is no multiple
+        grown = tuple(n + 1 for n in sp)
+        uneven = any(n % c for n, c in zip(grown, cells))
+        shape = bad(grown, "not a multiple of cells") if uneven else good(grown)
+    if not shape.bad and int(torch.tensor(shape.value).prod()) < 2:
+        shape = bad(shape.value, "a single point")
+    args = {"shape": shape, "cells": cells_arg, "batch": draw(integer(1, 3)),
+            "generator": draw(st.sampled_from([good(torch.Generator().manual_seed(3)), good(None), bad(7, "not a generator")])),
+            "dtype": draw(st.sampled_from([good(torch.float32), good(torch.float64), bad(torch.int32, "an integer dtype")]))}
+    if name == "perlin_state":
+        args["mean"] = draw(st.one_of(number(0.2, 0.8), tensor((1,), lo=0.2, hi=0.8, corrupt=("nan",))))
+        args["amplitude"] = draw(number(0.0, 0.3))
+
+    def expect(out, **v):
+        assert out.shape == (int(v["batch"]), 1, *v["shape"]) and out.dtype == v["dtype"]
+        mean = out.double().flatten(1).mean(1)
+        if name == "perlin_noise":
+            close(mean, torch.zeros_like(mean), atol=1e-5)
+        else:
+            close(mean, torch.as_tensor(v["mean"], dtype=torch.float64).reshape(-1).expand_as(mean), atol=1e-5)
+    call(getattr(ch, name), args, expect, aliases={"cells": ["cell"], "shape": ["grid size", "multiple"]})
+
+
+@fuzz("physdl.pde.cahn_hilliard.sphere_state", "physdl.pde.cahn_hilliard.torus_state")
+def _(draw):
+    name = draw(st.sampled_from(["sphere_state", "torus_state"]))
+    sp = tuple(draw(st.integers(2, 10)) for _ in range(3 if name == "torus_state" else draw(st.sampled_from([2, 3]))))
+    shape = draw(st.sampled_from([good(sp), good(sp), bad(sp[:1], "one axis"), bad((0, *sp[1:]), "an empty axis")]))
+    args = {"shape": shape, "epsilon": draw(positive(0.5, 5)),
+            "dtype": draw(st.sampled_from([good(torch.float32), good(torch.float64), bad("float", "not a dtype")]))}
+    if name == "sphere_state":
+        args["radius"] = draw(positive(0.5, 5))
+    else:
+        major = draw(positive(1.0, 5))
+        args["major"] = major
+        args["minor"] = draw(st.sampled_from([good(0.5), bad(10.0, "thicker than the ring"), bad(-0.5, "negative")]))
+    if name == "torus_state" and not shape.bad and len(shape.value) == 2:
+        args["shape"] = bad(shape.value, "2D")
+
+    def expect(out, **v):
+        assert out.shape == (1, 1, *v["shape"]) and out.dtype == v["dtype"]
+        assert bool((out >= 0).all()) and bool((out <= 1).all())  # a phase field in [0, 1]
+    call(getattr(ch, name), args, expect, aliases={"minor": ["major"], "shape": ["3D"]})
+
+
+@fuzz("physdl.pde.cahn_hilliard.reference", slow=True)
+def _(draw):
+    dt = draw(st.sampled_from([1e-3, 2e-3]))
+    tau = draw(st.sampled_from([good(2 * dt), good(3 * dt), bad(2.5 * dt, "not a whole number of steps"), bad(-dt, "negative")]))
+    args = {"phi0": ch_field(draw, space=(4, 4)), "frames": draw(integer(1, 3)), "tau": tau, "dt": draw(st.sampled_from(
+                [good(dt), bad(0.0, "zero"), bad(float("nan"), "not finite")])),
+            "switch_time": draw(st.sampled_from([good(None), good(dt), bad(float("inf"), "not finite")])),
+            "dt_late": draw(st.sampled_from([good(dt), good(tau.value if tau.value > 0 else dt), bad(-1.0, "negative")])),
+            "model": good(ch.CahnHilliard())}
+
+    def expect(out, **v):
+        phi0 = v["phi0"]
+        assert out.shape == (phi0.shape[0], int(v["frames"]), *phi0.shape[1:])
+        torch.testing.assert_close(out[:, 0], phi0)
+        close(out[:, -1].flatten(1).mean(1), phi0.flatten(1).mean(1), rtol=1e-4, atol=1e-4)
+    call(ch.reference, args, expect, may_reject=["dt_late"], aliases={"tau": ["dt"], "dt": ["tau"]})
+
+
+EXEMPT.update({
+    "physdl.pde.cahn_hilliard.METHODS": "a constant tuple of names, nothing to call",
+})
+
+
+# =========================================================================== pde.voids
+
+from physdl.pde import voids  # noqa: E402
+
+
+def void_state(draw, *, n: tuple[int, int] = (3, 8), batch: tuple[int, int] = (1, 2)):
+    """A ``(batch, 3, nx, ny)`` state with fields in [0, 0.45] (so ``c_v + c_i < 1``), or a bad one."""
+    nx = draw(st.integers(*n))
+    state = draw(field(space=(nx, nx), channels=3, lo=0.0, hi=0.45, batch=batch))
+    kind = draw(st.sampled_from(["state"] * 8 + ["channels", "3d"]))
+    if kind == "channels":
+        return bad(torch.rand(1, 2, nx, nx) * 0.4, "two channels")
+    if kind == "3d":
+        return bad(torch.rand(1, 3, nx, nx, nx) * 0.4, "three spatial axes")
+    return state
+
+
+PARAMS = [voids.VoidParameters(), voids.VoidParameters(E_v=5.0, E_i=12.0, kT=3.0, kappa_v=2.0)]
+
+
+def params(draw, batch: int):
+    batch = max(batch, 1)
+    per_sample = voids.VoidParameters(kT=torch.linspace(3.0, 5.0, batch, dtype=torch.float64), L=torch.tensor(0.5))
+    return draw(st.sampled_from([*map(good, PARAMS), good(per_sample),
+                                 bad(voids.VoidParameters(kT=torch.full((batch + 1,), 4.0)), "a value per sample too many"),
+                                 bad({"kT": 5.0}, "not VoidParameters")]))
+
+
+def batch_of(a) -> int:
+    v = a.value
+    return int(v.shape[0]) if isinstance(v, torch.Tensor) and v.dim() >= 1 else 1
+
+
+@fuzz("physdl.pde.voids.VoidParameters")
+def _(draw):
+    names = voids.VoidParameters.names()
+    args = {k: draw(st.one_of(positive(0.1, 10), tensor((2,), lo=0.1, hi=10, corrupt=("nan", "inf", "int"))))
+            for k in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))}
+    for k, a in args.items():
+        if a.why == "a vector":  # two positive values: one per sample
+            args[k] = good(a.value)
+
+    def expect(out, **v):
+        assert out.names() == names and all(getattr(out, k) is v[k] for k in v)
+    call(voids.VoidParameters, args, expect)
+
+
+@fuzz("physdl.pde.voids.Irradiation")
+def _(draw):
+    args = {"cascade_probability": draw(number(0.0, 1.0, bad_values=(1.5, -0.1))),
+            "vacancy_fraction": draw(number(0.0, 1.0, bad_values=(2.0,))),
+            "noise": draw(number(0.0, 0.1, bad_values=(-0.1,))), "r_surf": draw(number(0.0, 20.0, bad_values=(-1.0,)))}
+
+    def expect(out, **v):
+        assert all(type(getattr(out, k)) is float and getattr(out, k) == float(v[k]) for k in v)
+    call(voids.Irradiation, args, expect)
+
+
+@fuzz("physdl.pde.voids.check_state")
+def _(draw):
+    state = void_state(draw)
+    bounded = draw(st.sampled_from([good(True), good(False), bad(1, "not a bool")]))
+    if draw(st.integers(0, 5)) == 0 and not state.bad:
+        shifted = state.value + 2.0
+        state = bad(shifted, "values above 1") if bounded.value is True else good(shifted)
+    call(voids.check_state, {"state": state, "bounded": bounded}, lambda out, **_: out is None or pytest_fail())
+
+
+def pytest_fail() -> None:
+    raise AssertionError("unexpected result")
+
+
+@fuzz("physdl.pde.voids.free_energy", "physdl.pde.voids.chemical_potentials", "physdl.pde.voids.rates")
+def _(draw):
+    name = draw(st.sampled_from(["free_energy", "chemical_potentials", "rates"]))
+    state = void_state(draw)
+    args = {"state": state, "p": params(draw, batch_of(state)), "dx": draw(positive(0.5, 2))}
+    if name == "rates":
+        args["irradiation"] = draw(st.sampled_from([good(None), good(voids.Irradiation()), bad("strong", "not Irradiation")]))
+        args["conservative"] = draw(st.sampled_from([good(True), good(False), bad("yes", "not a bool")]))
+
+    def expect(out, **v):
+        s = v["state"]
+        if name == "free_energy":
+            assert out.shape == (s.shape[0],)
+        else:
+            assert out.shape == s.shape
+        if name == "chemical_potentials" and isinstance(v["p"].kT, float):  # the derivative of the energy
+            x = s.detach().double().requires_grad_(True)
+            voids.free_energy(x, v["p"], v["dx"]).sum().backward()
+            close(out, x.grad / float(v["dx"]) ** 2, rtol=1e-3, atol=1e-3)
+        if name == "rates" and v.get("conservative", True):  # c_v and c_i move; only recombination removes them
+            r = voids.recombination(s, v["irradiation"] or voids.Irradiation())
+            close(out[:, 0].sum((-2, -1)), -r.sum((-2, -1)), rtol=1e-3, atol=1e-3 * (1 + float(out.abs().sum())))
+    call(getattr(voids, name), args, expect, aliases={"state": ["parameter"], "p": ["parameter"]})
+
+
+@fuzz("physdl.pde.voids.solid_free_energy", "physdl.pde.voids.void_free_energy")
+def _(draw):
+    name = draw(st.sampled_from(["solid_free_energy", "void_free_energy"]))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(2, 5)), draw(st.integers(2, 5)))
+    c_v = draw(tensor(shape, lo=0.0, hi=0.45, corrupt=("nan", "inf", "int", "numpy")))
+    c_i = draw(st.sampled_from([good(c_v.value * 0.5 if isinstance(c_v.value, torch.Tensor) else torch.zeros(shape)),
+                                bad(torch.zeros(shape[0], 1, 1), "another shape")]))
+    args = {"c_v": c_v, "c_i": c_i}
+    if name == "solid_free_energy":
+        args["p"] = draw(st.sampled_from([*map(good, PARAMS), bad("p", "not VoidParameters")]))
+
+    def expect(out, **v):
+        assert out.shape == shape
+        if name == "void_free_energy":
+            assert bool((out >= 0).all())
+    call(getattr(voids, name), args, expect, aliases={"c_i": ["c_v"], "c_v": ["c_i"]})
+
+
+@fuzz("physdl.pde.voids.mobility_divergence")
+def _(draw):
+    n = draw(st.integers(3, 6))
+    mobility = draw(field(space=(n, n), lo=0.0, hi=1.0))
+    mu = draw(st.sampled_from([good(torch.rand(batch_of(mobility), 1, n, n)), bad(torch.rand(1, 1, n + 1, n), "another shape")]))
+    args = {"mobility": mobility, "mu": mu, "dx": per_axis(draw(positive(0.5, 2)), 2),
+            "conservative": draw(st.sampled_from([good(True), good(False), bad(None, "not a bool")]))}
+
+    def expect(out, **v):
+        assert out.shape == v["mu"].shape
+        if v["conservative"]:
+            close(out.sum((-2, -1)), torch.zeros(out.shape[:2]), atol=1e-4 * (1 + float(out.abs().sum())))
+    call(voids.mobility_divergence, args, expect, aliases={"mu": ["mobility"], "mobility": ["mu"]})
+
+
+@fuzz("physdl.pde.voids.recombination")
+def _(draw):
+    state = void_state(draw)
+    irr = draw(st.sampled_from([good(voids.Irradiation()), good(voids.Irradiation(r_bulk=0.0)), bad(5.0, "not Irradiation")]))
+
+    def expect(out, **v):
+        assert out.shape == (v["state"].shape[0], *v["state"].shape[2:]) and bool((out >= 0).all())
+    call(voids.recombination, {"state": state, "irradiation": irr}, expect)
+
+
+@fuzz("physdl.pde.voids.cascades")
+def _(draw):
+    eta = draw(st.one_of(tensor((draw(st.integers(1, 2)), 4, 4), lo=0, hi=1, corrupt=("nan", "int", "numpy"))))
+    args = {"eta": eta, "irradiation": draw(st.sampled_from([good(voids.Irradiation(cascade_probability=0.5)),
+                                                            bad("on", "not Irradiation")])),
+            "generator": draw(st.sampled_from([good(torch.Generator().manual_seed(1)), good(None), bad(1, "not a generator")]))}
+
+    def expect(out, **v):
+        p_v, p_i = out
+        assert p_v.shape == p_i.shape == v["eta"].shape
+        assert bool((p_v >= 0).all()) and bool((p_v[v["eta"] >= voids.SOLID_THRESHOLD] == 0).all())  # solid only
+    call(voids.cascades, args, expect)
+
+
+@fuzz("physdl.pde.voids.stability_limit", "physdl.pde.voids.check_stability")
+def _(draw):
+    name = draw(st.sampled_from(["stability_limit", "check_stability"]))
+    args = {"p": draw(st.sampled_from([*map(good, PARAMS), bad(None, "not VoidParameters")])), "dx": draw(positive(0.5, 2)),
+            "state": draw(st.sampled_from([good(None), void_state(draw)]))}
+    if name == "check_stability":
+        args["dt"] = draw(positive(1e-4, 0.1))
+
+    def expect(out, **v):
+        if name == "stability_limit":
+            assert out > 0 and out >= voids.stability_limit(v["p"], v["dx"])  # a state's bound is never tighter
+    call(getattr(voids, name), args, expect, may_reject=["dt"] if name == "check_stability" else ())
+
+
+@fuzz("physdl.pde.voids.check_parameters")
+def _(draw):
+    batch = draw(st.integers(1, 3))
+    args = {"p": params(draw, batch), "batch": draw(st.sampled_from([good(batch), good(None)]))}
+    if args["batch"].value is None and args["p"].why == "a value per sample too many":
+        args["p"] = good(args["p"].value)  # without a batch, any number of values is one per sample
+    call(voids.check_parameters, args, lambda out, **v: out is v["p"] or pytest_fail(), aliases={"p": ["parameter"]})
+
+
+@fuzz("physdl.pde.voids.VoidStepper")
+def _(draw):
+    n = draw(st.integers(3, 6))
+    batch = draw(st.integers(1, 2))
+    grid = draw(st.sampled_from([good(ops.Grid((n, n), 1.0)), bad(ops.Grid(n, 1.0), "1D"),
+                                 bad(ops.Grid((n, n), 1.0, "dirichlet"), "not periodic"),
+                                 bad(ops.Grid((n, n), (1.0, 2.0)), "not isotropic")]))
+    args = {"grid": grid, "dt": draw(positive(1e-4, 0.02)), "p": params(draw, batch),
+            "stochastic": draw(st.sampled_from([good(False), good(True), bad("no", "not a bool")])),
+            "generator": good(torch.Generator().manual_seed(0)),
+            "clip": draw(st.sampled_from([good(True), good(False)]))}
+
+    def expect(u, frames, stepper, **v):
+        if v["clip"]:
+            assert float(frames.min()) >= 0 and float(frames.max()) <= 1
+    stepper_rollout(draw, voids.VoidStepper, args, (n, n), channels=3, lo=0.0, hi=0.45, batch=(batch, batch),
+                    expect=expect, name="VoidStepper", may_reject=["dt"],
+                    aliases={"grid": ["2D", "isotropic"], "p": ["parameter"], "state": ["parameter"]})
+
+
+@fuzz("physdl.pde.voids.disc", "physdl.pde.voids.voids_state")
+def _(draw):
+    name = draw(st.sampled_from(["disc", "voids_state"]))
+    n = draw(integer(1, 12))
+    m = int(n.value) if not n.bad else 8
+    centre = draw(st.sampled_from([good((m / 2, m / 3)), good((0.0, float(m))), bad((1.0,), "one coordinate"),
+                                   bad((float("nan"), 1.0), "not finite")]))
+    radius = draw(positive(0.5, 4))
+    args = {"n": n, "width": draw(positive(0.5, 3)),
+            "dtype": draw(st.sampled_from([good(torch.float32), good(torch.float64), bad(torch.int8, "an integer dtype")]))}
+    if name == "disc":
+        args.update(center=centre, radius=radius)
+    else:
+        args["centers"] = good([centre.value]) if not centre.bad else bad([centre.value], centre.why)
+        args["radii"] = draw(st.sampled_from([good([radius.value]) if not radius.bad else bad([radius.value], radius.why),
+                                              bad([1.0, 2.0], "a radius too many")]))
+        args["c_v_solid"] = draw(st.one_of(number(0.0, 0.5), st.just(good(torch.full((m, m), 0.2))) if not n.bad
+                                           else st.just(bad(torch.full((3, 3), 0.2), "another size")),
+                                           st.just(bad(torch.full((m + 1, m), 0.2), "another size"))))
+        args["c_i_solid"] = draw(number(0.0, 0.3))
+
+    def expect(out, **v):
+        k = int(v["n"])
+        assert out.shape == ((k, k) if name == "disc" else (1, 3, k, k)) and out.dtype == v["dtype"]
+        assert float(out.min()) >= 0 and float(out.max()) <= 1
+    call(getattr(voids, name), args, expect,
+         aliases={"centers": ["center", "centre"], "radii": ["radius", "centre"], "c_v_solid": ["initial state"],
+                  "c_i_solid": ["initial state"]})
+
+
+@fuzz("physdl.pde.voids.vacancy_gradient")
+def _(draw):
+    args = {"n": draw(integer(1, 12)), "mean": draw(number(0.3, 0.7)), "amplitude": draw(number(0.0, 0.25)),
+            "direction": draw(number(-3.2, 3.2)),
+            "dtype": draw(st.sampled_from([good(torch.float32), good(torch.float64), bad(None, "not a dtype")]))}
+
+    def expect(out, **v):
+        assert out.shape == (int(v["n"]),) * 2 and out.dtype == v["dtype"]
+        close(out.double().mean(), torch.tensor(float(v["mean"])), atol=float(v["amplitude"]) + 1e-5)
+    call(voids.vacancy_gradient, args, expect)
+
+
+@fuzz("physdl.pde.voids.void_area", "physdl.pde.voids.void_centroid")
+def _(draw):
+    name = draw(st.sampled_from(["void_area", "void_centroid"]))
+    n = draw(st.integers(3, 8))
+    eta = draw(tensor((draw(st.integers(1, 3)), n, n), lo=0, hi=1, corrupt=("nan", "int", "numpy")))
+    if not eta.bad and draw(st.booleans()):  # a void in every frame
+        eta = good(torch.maximum(eta.value, voids.disc(n, (n / 2, n / 2), n / 4, dtype=eta.value.dtype)))
+    args = {"eta": eta, "threshold": draw(number(0.3, 0.7))}
+    if name == "void_area":
+        args["dx"] = draw(positive(0.5, 2))
+    elif not eta.bad and not args["threshold"].bad and not bool(
+            ((eta.value >= float(args["threshold"].value)).sum((-2, -1)) > 0).all()):
+        args["eta"] = bad(eta.value, "a frame without a void")
+
+    def expect(out, **v):
+        e = v["eta"]
+        assert out.shape == (e.shape[:-2] if name == "void_area" else (*e.shape[:-2], 2))
+        if name == "void_area":
+            assert bool((out >= 0).all())
+        else:
+            assert bool((out >= 0).all()) and bool((out < n).all())
+    call(getattr(voids, name), args, expect)
+
+
+EXEMPT.update({
+    "physdl.pde.voids.FIELDS": "a constant tuple of channel names, nothing to call",
+    "physdl.pde.voids.LOG_FLOOR": "a constant, the floor of the logarithms",
+    "physdl.pde.voids.SOLID_THRESHOLD": "a constant, the eta below which a pixel is solid",
+})
