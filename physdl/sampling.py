@@ -45,7 +45,12 @@ def step_seed(seed: int, step: int, stream: str = "") -> int:
 def step_generator(seed: int, step: int, stream: str = "",
                    device: torch.device | str | None = None) -> torch.Generator:
     """A fresh ``torch.Generator`` (on ``device``, default the CPU) seeded by :func:`step_seed`."""
-    return torch.Generator(device="cpu" if device is None else device).manual_seed(step_seed(seed, step, stream))
+    seed_value = step_seed(seed, step, stream)
+    try:
+        device = torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch.device or a device name such as 'cpu' or 'cuda', got {device!r}") from None
+    return torch.Generator(device=device).manual_seed(seed_value)
 
 
 class EpochBatches:
@@ -64,6 +69,8 @@ class EpochBatches:
         if self.n < 1 or self.batch_size < 1:
             raise ValueError(f"need n >= 1 and batch_size >= 1, got n={n}, batch_size={batch_size}")
         self.seed = _check_index("seed", seed)
+        if not isinstance(stream, str):
+            raise TypeError(f"stream must be a string, got {type(stream).__name__}")
         self.stream = stream
         self._epoch: tuple[int, torch.Tensor] | None = None
 

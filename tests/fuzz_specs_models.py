@@ -478,3 +478,239 @@ EXEMPT.update({
     "physdl.pde.voids.LOG_FLOOR": "a constant, the floor of the logarithms",
     "physdl.pde.voids.SOLID_THRESHOLD": "a constant, the eta below which a pixel is solid",
 })
+
+
+# =========================================================================== sampling
+
+from physdl import sampling  # noqa: E402
+
+STREAMS = choice(["", "batches", "noise", "collocation"], [3, None, b"batches"])
+
+
+@fuzz("physdl.sampling.step_seed", "physdl.sampling.step_generator")
+def _(draw):
+    name = draw(st.sampled_from(["step_seed", "step_generator"]))
+    args = {"seed": draw(integer(0, 2**40, bad_values=[-1, 1.5, "0", True])),
+            "step": draw(integer(0, 10**6, bad_values=[-3, 2.0, None])), "stream": draw(STREAMS)}
+    if name == "step_generator":
+        args["device"] = draw(st.sampled_from([good(None), good("cpu"), good(torch.device("cpu")), bad("nowhere", "no device")]))
+
+    def expect(out, **v):
+        again = getattr(sampling, name)(**v)
+        if name == "step_seed":
+            assert isinstance(out, int) and 0 <= out < 2**64 and out == again
+            other = sampling.step_seed(int(v["seed"]), int(v["step"]) + 1, v["stream"])
+            assert other != out  # the next step draws something else
+        else:
+            assert torch.equal(torch.rand(4, generator=out), torch.rand(4, generator=again))  # reproducible
+    call(getattr(sampling, name), args, expect)
+
+
+@fuzz("physdl.sampling.EpochBatches")
+def _(draw):
+    args = {"n": draw(integer(1, 40, bad_values=[0, -1, 2.5])), "batch_size": draw(integer(1, 16, bad_values=[0, -2, "4"])),
+            "seed": draw(integer(0, 100, bad_values=[-1])), "stream": draw(STREAMS)}
+    step = draw(st.integers(0, 50))
+
+    def make(**v):
+        sampler = sampling.EpochBatches(**v)
+        return sampler, sampler(step), [sampler(k) for k in range(sampler.per_epoch * (step // sampler.per_epoch),
+                                                                   sampler.per_epoch * (step // sampler.per_epoch + 1))]
+
+    def expect(out, **v):
+        sampler, batch, epoch = out
+        n, b = int(v["n"]), int(v["batch_size"])
+        assert batch.dtype == torch.int64 and batch.shape == (min(n, b),)
+        assert bool((batch >= 0).all()) and bool((batch < n).all())
+        seen = torch.cat(epoch)
+        assert seen.unique().numel() == seen.numel()  # an epoch never repeats an index
+        assert torch.equal(sampling.EpochBatches(**v)(step), batch)  # a pure function of (seed, step)
+    call(make, args, expect, name="EpochBatches")
+
+
+# =========================================================================== the pde package
+
+import physdl.pde as pde_package  # noqa: E402
+from physdl.pde import stepper as stepper_module  # noqa: E402
+
+for _name in getattr(pde_package, "__all__", ()):
+    # Re-exports: the very objects of physdl.pde.stepper, fuzzed (or exempt) under that name.
+    assert getattr(pde_package, _name) is getattr(stepper_module, _name), _name
+    EXEMPT[f"physdl.pde.{_name}"] = f"the same object as physdl.pde.stepper.{_name}, covered there"
+
+
+# =========================================================================== nn
+
+from physdl import nn as pnn  # noqa: E402
+
+KINDS = ["tanh", "relu", "gelu", "silu"]
+
+
+def net_input(draw, shape: tuple[int, ...], dtype: torch.dtype = torch.float32):
+    """An input for a float32 network: good, or float64 / an integer / NaN / an empty batch / not a tensor."""
+    x = torch.rand(shape, dtype=dtype) * 2 - 1
+    return draw(st.sampled_from([good(x)] * 6 + [bad(x.double(), "float64 into float32 weights"),
+                                                 bad(x.round().long(), "an integer tensor"),
+                                                 bad(x.new_full(shape, float("nan")), "NaN"),
+                                                 bad(x[:0], "an empty batch"), bad(x.numpy(), "a NumPy array")]))
+
+
+@fuzz("physdl.nn.convolution")
+def _(draw):
+    dims = draw(integer(1, 3, bad_values=[0, 4, 2.0, True, None]))
+
+    def expect(out, **v):
+        assert out is pnn.CONVOLUTIONS[int(v["dims"])]
+        conv = out(1, 2, 3, padding=1, padding_mode="circular")
+        assert conv(torch.rand(1, 1, *[4] * int(v["dims"]))).shape == (1, 2, *[4] * int(v["dims"]))
+    call(pnn.convolution, {"dims": dims}, expect)
+
+
+@fuzz("physdl.nn.ConvGRUCell", "physdl.nn.ConvGRU")
+def _(draw):
+    which = draw(st.sampled_from(["ConvGRUCell", "ConvGRU"]))
+    dims = draw(st.integers(1, 3))
+    cin, hid = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    args = {"in_channels": draw(integer(cin, cin, bad_values=[0, 1.5])),
+            "hidden_channels": draw(integer(hid, hid, bad_values=[0, -2])),
+            "kernel_size": draw(st.sampled_from([good(1), good(3), bad(2, "even"), bad(0, "zero"), bad(3.0, "a float")])),
+            "dims": draw(integer(dims, dims, bad_values=[0, 4])),
+            "padding_mode": draw(choice(["circular", "zeros", "replicate"], ["periodic", 3]))}
+    if which == "ConvGRU":
+        args["layers"] = draw(integer(1, 2, bad_values=[0, 1.5]))
+    batch = draw(st.integers(1, 2))
+    sp = (4,) * dims
+    x = net_input(draw, (batch, cin, *sp))
+    if draw(st.integers(0, 5)) == 0 and not x.bad:
+        x = bad(torch.rand(batch, cin + 1, *sp), "another channel count")
+    hidden = draw(st.sampled_from([good(None), good("zeros"), bad("short", "too few hidden states"),
+                                   bad("wrong", "a hidden state of another shape")]))
+
+    def run(x, hidden, **v):
+        torch.manual_seed(0)
+        net = getattr(pnn, which)(**v)
+        layers = len(net.cells) if which == "ConvGRU" else 1
+        h = {None: None, "zeros": [torch.zeros(x.shape[0], hid, *x.shape[2:])] * layers,
+             "short": [torch.zeros(x.shape[0], hid, *x.shape[2:])] * (layers - 1) if layers > 1 else [],
+             "wrong": [torch.zeros(x.shape[0], hid + 1, *x.shape[2:])] * layers}[hidden] if isinstance(x, torch.Tensor) else None
+        if which == "ConvGRUCell":
+            h = None if h is None else (h[0] if h else torch.zeros(0))
+        return net, x, net(x, h)
+
+    def expect(out, **v):
+        net, x, h = out
+        last = h[-1] if which == "ConvGRU" else h
+        assert last.shape == (x.shape[0], hid, *x.shape[2:]) and last.dtype == x.dtype
+        assert bool((last.abs() <= 1 + 1e-6).all())  # a convex mix of tanh values and a zero start
+    call(run, {"x": x, "hidden": hidden, **args}, expect, name=which,
+         aliases={"x": ["input"], "hidden": ["h", "hidden states"], "in_channels": ["input"]})
+
+
+@fuzz("physdl.nn.MLP", "physdl.nn.FieldMLP")
+def _(draw):
+    which = draw(st.sampled_from(["MLP", "FieldMLP"]))
+    cin, cout = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    hidden = draw(st.sampled_from([good([8, 8]), good((5,)), good([]), bad([8, 0], "an empty layer"), bad(8, "not a list"),
+                                   bad([8.5], "a fractional width")]))
+    args = {"hidden": hidden, "activation": draw(choice(KINDS, ["sine", None]))}
+    if which == "MLP":
+        args.update(in_features=draw(integer(cin, cin, bad_values=[0, 2.5])), out_features=draw(integer(cout, cout, bad_values=[-1])),
+                    init=draw(choice(["xavier_normal", "default"], ["glorot"])))
+        shape = (draw(st.integers(1, 3)), cin)
+    else:
+        sp = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2))))
+        args.update(in_channels=draw(integer(cin, cin, bad_values=[0])), out_channels=draw(integer(cout, cout, bad_values=[0])),
+                    space=draw(st.sampled_from([good(sp), bad((*sp, 0), "an empty axis"), bad("grid", "not a shape")])))
+        shape = (draw(st.integers(1, 3)), cin, *sp)
+    x = net_input(draw, shape)
+    if draw(st.integers(0, 5)) == 0 and not x.bad:
+        x = bad(torch.rand(*shape[:-1], shape[-1] + 1), "another size")
+
+    def run(x, **v):
+        torch.manual_seed(0)
+        net = getattr(pnn, which)(**v)
+        return net(x)
+
+    def expect(out, **v):
+        expected = (shape[0], cout) if which == "MLP" else (shape[0], cout, *v["space"])
+        assert out.shape == expected and out.dtype == torch.float32
+    call(run, {"x": x, **args}, expect, name=which, aliases={"x": ["input"]})
+
+
+@fuzz("physdl.nn.UNet")
+def _(draw):
+    dims = draw(st.integers(2, 3))
+    levels = draw(st.integers(1, 2))
+    cin, cout, cond = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(0, 2))
+    args = {"in_channels": good(cin), "out_channels": draw(integer(cout, cout, bad_values=[0])),
+            "base": draw(integer(2, 4, bad_values=[0, 2.5])), "levels": draw(integer(levels, levels, bad_values=[0])),
+            "dims": draw(integer(dims, dims, bad_values=[1, 4])),
+            "padding_mode": draw(choice(["circular", "zeros", "replicate"], ["wrap"])),
+            "norm": draw(st.sampled_from([good(None), good("group"), good("batch"), bad("layer", "unknown norm")])),
+            "condition_channels": draw(integer(cond, cond, bad_values=[-1]))}
+    size = draw(st.sampled_from([4, 4, 3 if levels == 2 else 4]))
+    x = net_input(draw, (2, cin, *[size] * dims))
+    if size == 3 and not x.bad:
+        x = bad(x.value, "a size not divisible by 2 ** (levels - 1)")
+    condition = draw(st.sampled_from([good(torch.rand(2, cond)) if cond else good(None),
+                                      bad(torch.rand(2, cond + 1), "another length") if cond else bad(torch.rand(2, 1), "no condition expected"),
+                                      bad(torch.rand(2, cond).double(), "float64") if cond else good(None)]))
+
+    def run(x, condition, **v):
+        torch.manual_seed(0)
+        return pnn.UNet(**v)(x, condition)
+
+    def expect(out, **v):
+        assert out.shape == (2, cout, *[size] * dims) and out.dtype == torch.float32
+    call(run, {"x": x, "condition": condition, **args}, expect, name="UNet",
+         aliases={"x": ["input", "spatial sizes"], "condition": ["condition_channels"]})
+
+
+@fuzz("physdl.nn.PositiveParameters")
+def _(draw):
+    names = draw(st.lists(st.sampled_from(["nu", "alpha", "D", "kappa"]), min_size=1, max_size=3, unique=True))
+    values = {k: draw(positive(1e-3, 1e3)) for k in names}
+    learn = draw(st.sampled_from([good(None), good(names[:1]), good([]), bad(["missing"], "not a name"),
+                                  bad(names[0], "a string, not a list")]))
+    bad_values = [k for k, a in values.items() if a.bad]
+    args = {"values": bad({k: a.value for k, a in values.items()}, f"bad value of {bad_values}") if bad_values
+            else good({k: a.value for k, a in values.items()}), "learn": learn}
+
+    def expect(out, **v):
+        got = out()
+        assert set(got) == set(names)
+        for k in names:
+            close(got[k], torch.tensor(float(v["values"][k])), rtol=1e-5)
+        learned = names if v["learn"] is None else v["learn"]
+        assert {k for k in names if got[k].requires_grad} == set(learned)
+    call(pnn.PositiveParameters, args, expect, aliases={"values": names, "learn": ["learn", "missing"]})
+
+
+@fuzz("physdl.nn.batched", "physdl.nn.model_device", "physdl.nn.count_parameters")
+def _(draw):
+    name = draw(st.sampled_from(["batched", "model_device", "count_parameters"]))
+    torch.manual_seed(0)
+    model = draw(st.sampled_from([good(pnn.MLP(2, 1, [4])), good(torch.nn.Identity()), bad("net", "not a module")]))
+    args = {"model": model}
+    if name == "batched":
+        n = draw(st.integers(1, 7))
+        inputs = net_input(draw, (n, 2))
+        if isinstance(model.value, torch.nn.Identity) and inputs.why in ("float64 into float32 weights", "an integer tensor"):
+            inputs = good(inputs.value)  # a network without weights takes any dtype
+        args.update(inputs=inputs, batch_size=draw(integer(1, 4, bad_values=[0, 2.5, "2"])),
+                    out_device=draw(st.sampled_from([good("cpu"), good(None), bad("somewhere", "no device")])))
+
+    def expect(out, **v):
+        m = v["model"]
+        if name == "batched":
+            torch.testing.assert_close(out, m(v["inputs"]).detach())  # slicing changes nothing
+        elif name == "model_device":
+            assert out == torch.device("cpu")
+        else:
+            assert out == sum(p.numel() for p in m.parameters())
+    call(getattr(pnn, name), args, expect, aliases={"inputs": ["input"]})
+
+
+EXEMPT.update({
+    "physdl.nn.CONVOLUTIONS": "a constant mapping from dimensions to classes, read by convolution",
+})

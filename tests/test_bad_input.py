@@ -263,3 +263,41 @@ def test_void_centroid_of_a_frame_without_a_void_is_an_error_not_the_origin():
 def test_the_void_model_names_its_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- networks --------------------------------------------------------------------------------
+
+
+def test_convolution_refuses_a_bool_for_dims():
+    from physdl import nn as pnn
+
+    with pytest.raises(TypeError, match="dims must be an integer"):
+        pnn.convolution(True)  # True == 1 picked Conv1d
+
+
+def test_conv_gru_names_an_input_with_another_channel_count():
+    from physdl import nn as pnn
+
+    cell = pnn.ConvGRUCell(2, 3, dims=2)
+    with pytest.raises(ValueError, match=r"expected input \(batch, 2, 2 spatial axes\)"):
+        cell(torch.rand(1, 3, 4, 4))  # was torch's convolution error
+    with pytest.raises(ValueError, match="h must be"):
+        cell(torch.rand(1, 2, 4, 4), torch.rand(1, 4, 4, 4))
+
+
+def test_positive_parameters_refuse_a_string_for_learn():
+    from physdl import nn as pnn
+
+    with pytest.raises(TypeError, match=r"learn must be a collection of names, not the string 'nu'"):
+        pnn.PositiveParameters({"nu": 0.1}, learn="nu")  # was "cannot learn ['n', 'u']"
+
+
+def test_networks_refuse_nan_and_empty_inputs():
+    from physdl import nn as pnn
+
+    net = pnn.MLP(2, 1, [4])
+    with pytest.raises(ValueError, match="input contains NaN"):
+        net(torch.full((3, 2), math.nan))
+    with pytest.raises(ValueError, match="input must have a non-empty batch axis"):
+        net(torch.zeros(0, 2))
+    assert pnn.batched(net, torch.rand(5, 2), np.int64(2)).shape == (5, 1)  # NumPy integers are integers

@@ -38,7 +38,7 @@ SCALE = {"ci": 1, "long": 10}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 #: this tuple with its specs.
 MODULES = ("physdl.ops", "physdl.pde.heat", "physdl.pde.stepper", "physdl.pde.advection", "physdl.pde.allen_cahn",
            "physdl.pde.burgers", "physdl.pde.cahn_hilliard", "physdl.pde.flow", "physdl.pde.registry",
-           "physdl.pde.voids")
+           "physdl.pde.voids", "physdl.pde", "physdl.sampling", "physdl.nn")
 
 
 def public_names() -> list[str]:

@@ -69,7 +69,6 @@ CONVOLUTIONS: dict[int, type[nn.Module]] = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 def convolution(dims: int) -> type[nn.Module]:
     """The convolution class (:class:`Conv1d`, :class:`Conv2d` or :class:`Conv3d`) for ``dims``
     spatial dimensions."""
-    try:
-        return CONVOLUTIONS[dims]
-    except (KeyError, TypeError):
-        raise ValueError(f"dims must be 1, 2 or 3, got {dims!r}") from None
+    from physdl.ops.checks import check_int
+
+    return CONVOLUTIONS[check_int(dims, "dims", 1, 3)]

@@ -16,6 +16,10 @@ from torch import nn
 
 from physdl.nn.conv import CONVOLUTIONS, convolution
 from physdl.nn.inference import check_input
+from physdl.ops.checks import check_choice, check_int
+
+#: padding modes of torch's convolutions ("circular" for periodic grids).
+PADDING_MODES = ("circular", "zeros", "reflect", "replicate")
 
 
 def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str) -> nn.Sequential:
@@ -44,13 +48,12 @@ class ConvGRUCell(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3, dims: int = 3,
                  padding_mode: str = "circular") -> None:
         super().__init__()
-        if dims not in CONVOLUTIONS:
-            raise ValueError(f"dims must be 1, 2 or 3, got {dims}")
-        if kernel_size < 1 or kernel_size % 2 == 0:
+        dims, kernel_size = check_int(dims, "dims", 1, 3), check_int(kernel_size, "kernel_size", 1)
+        if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")
-        if in_channels < 1 or hidden_channels < 1:
-            raise ValueError("in_channels and hidden_channels must be positive")
-        self.dims, self.hidden_channels = dims, hidden_channels
+        in_channels, hidden_channels = check_int(in_channels, "in_channels", 1), check_int(hidden_channels, "hidden_channels", 1)
+        check_choice(padding_mode, "padding_mode", PADDING_MODES)
+        self.dims, self.in_channels, self.hidden_channels = dims, in_channels, hidden_channels
         self.input_gates = _gate_map(dims, in_channels, 3 * hidden_channels, kernel_size, padding_mode)
         self.hidden_gates = _gate_map(dims, hidden_channels, 2 * hidden_channels, kernel_size, padding_mode)
         self.hidden_candidate = _gate_map(dims, hidden_channels, hidden_channels, kernel_size, padding_mode)
@@ -62,10 +65,14 @@ class ConvGRUCell(nn.Module):
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """Return the new hidden state ``(batch, hidden_channels, *space)``."""
         check_input(self, x)
-        if x.dim() != self.dims + 2:
-            raise ValueError(f"expected input (batch, channels, {self.dims} spatial axes), got {tuple(x.shape)}")
+        if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"expected input (batch, {self.in_channels}, {self.dims} spatial axes), got {tuple(x.shape)}")
         if h is None:
             h = self.initial_state(x)
+        else:
+            check_input(self, h, "h")
+            if h.shape != (x.shape[0], self.hidden_channels, *x.shape[2:]):
+                raise ValueError(f"h must be (batch, {self.hidden_channels}, *space) like the input, got {tuple(h.shape)}")
         reset_x, update_x, candidate_x = self.input_gates(x).chunk(3, dim=1)
         reset_h, update_h = self.hidden_gates(h).chunk(2, dim=1)
         reset = torch.sigmoid(reset_x + reset_h)
@@ -86,16 +93,17 @@ class ConvGRU(nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int = 10, layers: int = 2, kernel_size: int = 3,
                  dims: int = 3, padding_mode: str = "circular") -> None:
         super().__init__()
-        if layers < 1:
-            raise ValueError(f"layers must be at least 1, got {layers}")
+        layers = check_int(layers, "layers", 1)
         self.cells = nn.ModuleList(
             ConvGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, kernel_size, dims, padding_mode)
             for i in range(layers)
         )
 
     def forward(self, x: torch.Tensor, hidden: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+        if hidden is not None and (isinstance(hidden, torch.Tensor) or not isinstance(hidden, (list, tuple))):
+            raise TypeError(f"hidden must be a list of hidden states (one per layer) or None, got {type(hidden).__name__}")
         if hidden is not None and len(hidden) != len(self.cells):
-            raise ValueError(f"expected {len(self.cells)} hidden states, got {len(hidden)}")
+            raise ValueError(f"hidden must hold {len(self.cells)} hidden states, one per layer, got {len(hidden)}")
         new = []
         inp = x
         for i, cell in enumerate(self.cells):

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from physdl.nn.inference import check_input
+from physdl.nn.inference import check_input, check_model
+from physdl.ops.checks import check_choice, check_grid_shape, check_int
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
 
@@ -19,13 +20,17 @@ def count_parameters(model: nn.Module) -> int:
     :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`07-crnn-the-network-a-recurrent-surrogate-with-a-divergence-head`.
     """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return sum(p.numel() for p in check_model(model).parameters() if p.requires_grad)
 
 
 def _activation(name: str) -> type[nn.Module]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[check_choice(name, "activation", tuple(sorted(ACTIVATIONS)))]
+
+
+def _widths(hidden: object) -> list[int]:
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise TypeError(f"hidden must be a sequence of layer widths, got {type(hidden).__name__}")
+    return [check_int(h, "hidden", 1) for h in hidden]
 
 
 class MLP(nn.Module):
@@ -49,8 +54,9 @@ class MLP(nn.Module):
         init: str = "xavier_normal",
     ) -> None:
         super().__init__()
-        if in_features < 1 or out_features < 1 or any(h < 1 for h in hidden):
-            raise ValueError("layer sizes must be positive")
+        in_features, out_features = check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
+        hidden = _widths(hidden)
+        check_choice(init, "init", ("xavier_normal", "default"))
         act = _activation(activation)
         sizes = [in_features, *hidden, out_features]
         layers: list[nn.Module] = []
@@ -95,8 +101,8 @@ class FieldMLP(nn.Module):
         activation: str = "gelu",
     ) -> None:
         super().__init__()
-        self.space = tuple(space)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.space = check_grid_shape(space, "space")
+        self.in_channels, self.out_channels = check_int(in_channels, "in_channels", 1), check_int(out_channels, "out_channels", 1)
         cells = 1
         for n in self.space:
             cells *= n

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import nn
 
+from physdl.ops.grid import as_float
+
 
 class PositiveParameters(nn.Module):
     """Positive values by name; the ones in ``learn`` are trained, the others stay fixed.
@@ -30,14 +32,20 @@ class PositiveParameters(nn.Module):
 
     def __init__(self, values: Mapping[str, float | torch.Tensor], learn: Iterable[str] | None = None) -> None:
         super().__init__()
+        if not isinstance(values, Mapping):
+            raise TypeError(f"values must be a mapping of names to numbers, got {type(values).__name__}")
+        if not all(isinstance(k, str) and k.isidentifier() for k in values):
+            raise ValueError(f"values must be keyed by names (identifiers), got {list(values)}")
         self.names = tuple(values)
+        if isinstance(learn, str):
+            raise TypeError(f"learn must be a collection of names, not the string {learn!r} (write [{learn!r}])")
         learn = self.names if learn is None else tuple(learn)
         unknown = set(learn) - set(self.names)
         if unknown:
             raise ValueError(f"cannot learn {sorted(unknown)}: not among {list(self.names)}")
         self.log_values = nn.ParameterDict()
         for name in self.names:
-            value = float(values[name])
+            value = as_float(values[name], name)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must start positive and finite to be learned through its "
                                  f"logarithm, got {name}={value}")

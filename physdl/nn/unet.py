@@ -6,7 +6,9 @@ import torch
 from torch import nn
 
 from physdl.nn.conv import convolution
+from physdl.nn.convgru import PADDING_MODES
 from physdl.nn.inference import check_input
+from physdl.ops.checks import check_choice, check_int
 
 _POOL = {2: nn.AvgPool2d, 3: nn.AvgPool3d}
 _NORMS = ("batch", "group", None)
@@ -71,10 +73,10 @@ class UNet(nn.Module):
         condition_channels: int = 0,
     ) -> None:
         super().__init__()
-        if dims not in _POOL:
-            raise ValueError(f"dims must be 2 or 3, got {dims}")
-        if levels < 1 or base < 1:
-            raise ValueError(f"levels and base must be positive, got levels={levels}, base={base}")
+        dims, levels, base = check_int(dims, "dims", 2, 3), check_int(levels, "levels", 1), check_int(base, "base", 1)
+        in_channels, out_channels = check_int(in_channels, "in_channels", 1), check_int(out_channels, "out_channels", 1)
+        condition_channels = check_int(condition_channels, "condition_channels", 0)
+        check_choice(padding_mode, "padding_mode", PADDING_MODES)
         if norm not in _NORMS:
             raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}")
         self.dims, self.levels, self.in_channels = dims, levels, in_channels
@@ -112,6 +114,8 @@ class UNet(nn.Module):
             skips.append(x)
         x = skips.pop()
         if self.fuse is not None:
+            if condition is not None:
+                check_input(self, condition, "condition")
             if condition is None or condition.shape != (x.shape[0], self.condition_channels):
                 got = None if condition is None else tuple(condition.shape)
                 raise ValueError(f"expected condition (batch, {self.condition_channels}), got {got}")
