@@ -48,17 +48,37 @@ def cache_dir() -> Path:
     return path
 
 
+def _check_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"data set name must be a string, got {type(name).__name__}")
+    if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name):
+        raise ValueError(f"data set name must use letters, digits, '-' or '_', got {name!r}")
+    return name
+
+
 def config_key(name: str, config: Mapping[str, Any]) -> str:
-    """A stable hex digest of a data set's name and generating config."""
+    """A stable hex digest of a data set's name and generating config.
+
+    ``config`` is a mapping of JSON values (numbers, strings, lists, nested mappings); NaN
+    and infinite numbers are refused (they would key every run alike).
+    """
+    _check_name(name)
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a mapping, got {type(config).__name__}")
     try:
-        text = json.dumps({"name": name, "config": config, "v": FORMAT_VERSION}, sort_keys=True)
+        text = json.dumps({"name": name, "config": config, "v": FORMAT_VERSION}, sort_keys=True, allow_nan=False)
     except TypeError as err:
         raise TypeError(f"the config of data set {name!r} must be JSON-serialisable: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"the config of data set {name!r} holds a NaN or infinite number: {err}") from None
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def tensor_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
     """SHA-256 over the names, dtypes, shapes and bytes of a dict of tensors."""
+    if not isinstance(tensors, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                   for k, v in tensors.items()):
+        raise TypeError("tensors must be a dict mapping names to tensors")
     digest = hashlib.sha256()
     for key in sorted(tensors):
         t = tensors[key].detach().cpu().contiguous()
@@ -92,8 +112,9 @@ STALE_SECONDS = 24 * 3600.0
 
 def cache_path(name: str, config: Mapping[str, Any], directory: str | os.PathLike | None = None) -> Path:
     """The file that holds data set ``name`` made with ``config`` (it may not exist yet)."""
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise ValueError(f"data set name must use letters, digits, '-' or '_', got {name!r}")
+    _check_name(name)
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory must be a path or None, got {type(directory).__name__}")
     folder = Path(directory) if directory is not None else cache_dir()
     return folder / f"{name}-{config_key(name, config)[:16]}.pt"
 
@@ -120,6 +141,8 @@ def cached(
     Returns:
         The dict of CPU tensors.
     """
+    if not callable(generate):
+        raise TypeError(f"generate must be a function returning a dict of tensors, got {type(generate).__name__}")
     key = config_key(name, config)
     path = cache_path(name, config, directory)
     remove_temporaries(path, older_than=STALE_SECONDS)

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 from physdl import deprecation
 from physdl.config import generator_device, progress_enabled
 from physdl.io import atomic_save, remove_temporaries
-from physdl.ops.checks import trusted
+from physdl.ops.checks import check_int, trusted
+from physdl.ops.grid import finite_float
 
 
 class NonFiniteLossError(RuntimeError):
@@ -97,6 +98,10 @@ def _state(model, optimizer, scheduler, history: History, step: int, best: dict)
 def non_finite_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None) -> str | None:
     """The name of the first parameter, buffer or optimiser-state tensor holding NaN or
     infinity, or ``None`` when all are finite (one host synchronisation)."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
     named = [(f"model {k}", v) for k, v in model.state_dict().items()]
     if optimizer is not None:
         for i, state in enumerate(optimizer.state.values()):
@@ -119,6 +124,10 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer=N
             match ``model`` / ``optimizer`` / ``scheduler``; the message names the file and
             the mismatch.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a path, got {type(path).__name__}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     path = Path(path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
@@ -146,12 +155,27 @@ def load_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer=N
     return ckpt
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
+def _check_fit_arguments(model: object, loss_fn: object, optimizer: object, validate: object, scheduler: object,
+                         flags: dict[str, object], checkpoint: object, desc: object) -> None:
+    """The kinds of :func:`fit`'s arguments, checked before any work (``TypeError`` naming one)."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    for fn, name in ((loss_fn, "loss_fn"), (validate, "validate")):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    if loss_fn is None:
+        raise TypeError("loss_fn must be callable, got None")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must be a learning-rate scheduler (with step()), got {type(scheduler).__name__}")
+    for name, flag in flags.items():
+        if not isinstance(flag, bool) and not (name == "progress" and flag is None):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a path or None, got {type(checkpoint).__name__}")
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a string, got {type(desc).__name__}")
 
 
 def fit(
@@ -209,11 +233,16 @@ def fit(
 
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
-    steps = _check_int("iterations", iterations, 0)
-    _check_int("validate_every", validate_every, 1)
-    _check_int("checkpoint_every", checkpoint_every, 1)
+    _check_fit_arguments(model, loss_fn, optimizer, validate, scheduler,
+                         {"restore_best": restore_best, "resume": resume, "progress": progress}, checkpoint, desc)
+    steps = check_int(iterations, "iterations", 0)
+    validate_every = check_int(validate_every, "validate_every", 1)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
     if patience is not None:
-        _check_int("patience", patience, 1)
+        patience = check_int(patience, "patience", 1)
+    min_delta = finite_float(min_delta, "min_delta")
+    if min_delta < 0:
+        raise ValueError(f"min_delta must be non-negative, got {min_delta}")
     if progress is None:
         progress = progress_enabled()
     history = History()

@@ -714,3 +714,182 @@ def _(draw):
 EXEMPT.update({
     "physdl.nn.CONVOLUTIONS": "a constant mapping from dimensions to classes, read by convolution",
 })
+
+
+# =========================================================================== train
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from physdl import train  # noqa: E402
+
+_X = torch.linspace(-1, 1, 8)[:, None]
+
+
+def _tiny() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    torch.manual_seed(0)
+    model = pnn.MLP(1, 1, [3])
+    return model, torch.optim.Adam(model.parameters(), lr=1e-2)
+
+
+def _loss(model: torch.nn.Module):
+    return lambda step: (model(_X) - _X.sin()).pow(2).mean()
+
+
+@fuzz("physdl.train.fit", slow=True)
+def _(draw):
+    model, opt = _tiny()
+    args = {"model": draw(st.sampled_from([good(model)] * 4 + [bad("net", "not a module")])),
+            "loss_fn": draw(st.sampled_from([good(_loss(model))] * 4 + [bad(None, "not callable"), bad(3.0, "not callable")])),
+            "optimizer": draw(st.sampled_from([good(opt)] * 4 + [bad("adam", "not an optimiser")])),
+            "iterations": draw(integer(0, 6, bad_values=[-1, 2.5, "3"])),
+            "validate": draw(st.sampled_from([good(None), good(lambda: float(_loss(model)(0))), bad("val", "not callable")])),
+            "validate_every": draw(integer(1, 3, bad_values=[0])), "patience": draw(st.sampled_from([good(None), good(2), bad(0, "zero")])),
+            "min_delta": draw(number(0.0, 0.1, bad_values=(-0.1,))),
+            "restore_best": draw(st.sampled_from([good(True), good(False), bad("yes", "not a bool")])),
+            "checkpoint_every": draw(integer(1, 3, bad_values=[0])), "progress": good(False),
+            "desc": draw(st.sampled_from([good("fit"), bad(3, "not a string")]))}
+    use_checkpoint = draw(st.booleans())
+
+    def run(**v):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "run.pt" if use_checkpoint else None
+            history = train.fit(checkpoint=path, **v)
+            left = sorted(p.name for p in Path(folder).iterdir())
+        return history, left
+
+    def expect(out, **v):
+        history, left = out
+        assert isinstance(history, train.History)
+        n = int(v["iterations"])
+        assert len(history.loss) == n or (history.stopped_early and len(history.loss) < n)
+        assert left == (["run.pt"] if use_checkpoint else [])  # no stray temporary files
+    call(run, args, expect, name="fit")
+
+
+@fuzz("physdl.train.load_checkpoint", "physdl.train.non_finite_state")
+def _(draw):
+    name = draw(st.sampled_from(["load_checkpoint", "non_finite_state"]))
+    model, opt = _tiny()
+    broken = draw(st.booleans())
+    if broken:
+        with torch.no_grad():
+            model.net[0].weight[0, 0] = float("nan")
+    if name == "non_finite_state":
+        args = {"model": draw(st.sampled_from([good(model), bad(None, "not a module")])),
+                "optimizer": draw(st.sampled_from([good(None), good(opt), bad("adam", "not an optimiser")]))}
+
+        def expect(out, **v):
+            assert (out == "model net.0.weight") if broken else out is None
+        call(train.non_finite_state, args, expect)
+        return
+    kind = draw(st.sampled_from(["good", "good", "other model", "damaged", "not a checkpoint"]))
+
+    def run(target, target_optimizer):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "run.pt"
+            source, source_opt = _tiny()
+            train.fit(source, _loss(source), source_opt, 2, checkpoint=path, progress=False)
+            if kind == "damaged":
+                path.write_bytes(path.read_bytes()[:100])
+            elif kind == "not a checkpoint":
+                torch.save({"weights": torch.zeros(2)}, path)
+            ckpt = train.load_checkpoint(path, target, target_optimizer)
+            return ckpt, source
+
+    other = pnn.MLP(1, 2, [3])
+    target = good(model) if kind != "other model" else bad(other, "another model")
+    if kind in ("damaged", "not a checkpoint"):
+        target = bad(model, f"a {kind} file")
+
+    def expect(out, **v):
+        ckpt, source = out
+        assert ckpt["step"] == 2
+        for a, b in zip(v["target"].parameters(), source.parameters()):
+            torch.testing.assert_close(a, b)
+    # A CheckpointError is a ValueError; its message names the checkpoint file.
+    call(run, {"target": target, "target_optimizer": good(opt)}, expect, name="load_checkpoint",
+         aliases={"target": ["checkpoint"]})
+
+
+EXEMPT.update({
+    "physdl.train.CHECKPOINT_FORMAT": "a constant, the version written into checkpoints",
+    "physdl.train.CheckpointError": "an exception class (a ValueError); raised and checked by the load_checkpoint spec",
+    "physdl.train.NonFiniteLossError": "an exception class; raised by fit, covered by tests/test_train.py and test_faults.py",
+    "physdl.train.History": "a plain record of a run, returned and checked by the fit spec",
+    "physdl.train.batches": "deprecated (goes in 0.3.0); replaced by sampling.EpochBatches, which is fuzzed",
+})
+
+
+# =========================================================================== data
+
+from physdl import data  # noqa: E402
+
+CONFIGS = [good({"n": 8, "seed": 0}), good({"nested": {"a": [1, 2.5]}, "s": "x"}), good({}),
+           bad({"x": float("nan")}, "a NaN in the config"), bad({"f": object()}, "not JSON"), bad([1, 2], "not a mapping")]
+#: the folder under which the specs make their cache folders, removed when the tests end
+_SCRATCH = tempfile.TemporaryDirectory(prefix="physdl-fuzz-")
+NAMES = choice(["flows", "heat-videos", "ch_3d"], ["", "a b", "../up", 3, "ünï"])
+
+
+@fuzz("physdl.data.config_key", "physdl.data.cache_path", "physdl.data.is_cached")
+def _(draw):
+    name = draw(st.sampled_from(["config_key", "cache_path", "is_cached"]))
+    args = {"name": draw(NAMES), "config": draw(st.sampled_from(CONFIGS))}
+    folder = Path(tempfile.mkdtemp(dir=_SCRATCH.name))
+    if name != "config_key":
+        args["directory"] = draw(st.sampled_from([good(folder), good(str(folder)), bad(3, "not a path")]))
+
+    def expect(out, **v):
+        key = data.config_key(v["name"], v["config"])
+        if name == "config_key":
+            assert isinstance(out, str) and len(out) == 64 and out == key
+            assert data.config_key(v["name"], {**v["config"], "extra": 1}) != out  # the config is in the key
+        elif name == "cache_path":
+            assert out.parent == Path(v["directory"]) and out.name == f"{v['name']}-{key[:16]}.pt"
+        else:
+            assert out is False  # a fresh folder holds nothing
+    call(getattr(data, name), args, expect, aliases={"name": ["data set name"], "config": ["config"]})
+
+
+@fuzz("physdl.data.cached")
+def _(draw):
+    made = []
+
+    def generate_good():
+        made.append(1)
+        return {"u": torch.arange(6.0).reshape(2, 3), "ids": torch.arange(2)}
+
+    args = {"name": draw(NAMES), "config": draw(st.sampled_from(CONFIGS)),
+            "generate": draw(st.sampled_from([good(generate_good)] * 3 + [bad(None, "not callable"),
+                                                                          bad(lambda: [1, 2], "returns a list")])),
+            "directory": good(Path(tempfile.mkdtemp(dir=_SCRATCH.name)))}
+
+    def expect(out, **v):
+        again = data.cached(**v)  # the second call loads the file
+        assert made == [1] and set(out) == {"u", "ids"}
+        assert all(torch.equal(out[k], again[k]) for k in out)
+    call(data.cached, args, expect, aliases={"name": ["data set name"], "generate": ["generate()"]})
+
+
+@fuzz("physdl.data.tensor_checksum")
+def _(draw):
+    t = draw(tensor((draw(st.integers(0, 4)), 3), corrupt=()))
+    tensors = draw(st.sampled_from([good({"a": t.value}), good({"a": t.value, "b": torch.arange(3)}), good({}),
+                                    bad({"a": [1.0]}, "not a tensor"), bad([t.value], "not a mapping")]))
+
+    def expect(out, **v):
+        assert isinstance(out, str) and len(out) == 64 and out == data.tensor_checksum(dict(v["tensors"]))
+        if v["tensors"]:
+            changed = {k: x.clone() for k, x in v["tensors"].items()}
+            changed["a"] = changed["a"].to(torch.float16)  # the dtype is part of the checksum
+            assert data.tensor_checksum(changed) != out
+    call(data.tensor_checksum, {"tensors": tensors}, expect)
+
+
+EXEMPT.update({
+    "physdl.data.CACHE_ENV": "a constant, the name of the environment variable",
+    "physdl.data.FORMAT_VERSION": "a constant, part of every cache key",
+    "physdl.data.STALE_SECONDS": "a constant, the age of a stale temporary file",
+    "physdl.data.cache_dir": "takes no argument; its bad input (PHYSDL_CACHE) is covered by tests/test_bad_input.py",
+})

@@ -301,3 +301,33 @@ def test_networks_refuse_nan_and_empty_inputs():
     with pytest.raises(ValueError, match="input must have a non-empty batch axis"):
         net(torch.zeros(0, 2))
     assert pnn.batched(net, torch.rand(5, 2), np.int64(2)).shape == (5, 1)  # NumPy integers are integers
+
+
+# -- services --------------------------------------------------------------------------------
+
+
+def test_a_data_set_config_with_nan_is_refused_not_keyed(tmp_path):
+    from physdl import data
+
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        data.config_key("flows", {"nu": math.nan})
+    with pytest.raises(TypeError, match="data set name must be a string"):
+        data.cache_path(3, {}, tmp_path)  # was "'int' object is not iterable"
+    with pytest.raises(TypeError, match="generate must be a function"):
+        data.cached("flows", {}, None, tmp_path)
+
+
+def test_fit_names_arguments_of_the_wrong_kind_before_any_work():
+    from physdl import train
+    from physdl.nn import MLP
+
+    model = MLP(1, 1, [2])
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = lambda step: model(torch.zeros(1, 1)).sum()  # noqa: E731
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        train.fit(model, loss, "adam", 3, progress=False)
+    with pytest.raises(TypeError, match="restore_best must be True or False"):
+        train.fit(model, loss, opt, 3, restore_best="yes", progress=False)
+    with pytest.raises(ValueError, match="min_delta must be non-negative"):
+        train.fit(model, loss, opt, 3, min_delta=-1.0, progress=False)
+    assert len(train.fit(model, loss, opt, np.int64(2), progress=False).loss) == 2  # NumPy integers count
