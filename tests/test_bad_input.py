@@ -331,3 +331,30 @@ def test_fit_names_arguments_of_the_wrong_kind_before_any_work():
     with pytest.raises(ValueError, match="min_delta must be non-negative"):
         train.fit(model, loss, opt, 3, min_delta=-1.0, progress=False)
     assert len(train.fit(model, loss, opt, np.int64(2), progress=False).loss) == 2  # NumPy integers count
+
+
+def test_surrogate_split_keeps_a_sample_on_each_side():
+    from physdl import surrogate
+
+    data = {"inputs": torch.zeros(2, 3, 4, 4), "targets": torch.zeros(2, 3, 4, 4)}
+    train, test = surrogate.split(data, 0.95)  # was an empty training set
+    assert len(train["inputs"]) == 1 and len(test["inputs"]) == 1
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        surrogate.split({k: v[:1] for k, v in data.items()}, 0.5)
+
+
+def test_surrogate_validates_configs_and_tensors():
+    from physdl import surrogate
+
+    with pytest.raises(ValueError, match="test_fraction"):
+        surrogate.SurrogateConfig(test_fraction=1.0)
+    with pytest.raises(ValueError, match="mlp_hidden"):
+        surrogate.SurrogateConfig(mlp_hidden=(8, 0))
+    assert type(surrogate.SurrogateConfig(nu=np.float32(0.5)).nu) is float  # a plain cache key
+    x = torch.zeros(1, 3, 4, 4)
+    with pytest.raises(ValueError, match="true has a channel that is zero"):
+        surrogate.channel_errors(x, x)  # was NaN
+    with pytest.raises(ValueError, match="inputs contains NaN"):
+        surrogate.symmetry(x.fill_(math.nan), torch.zeros(1, 3, 4, 4), 1)
+    with pytest.raises(ValueError, match="scale must be a vector of positive"):
+        surrogate.Scaled(torch.nn.Conv2d(3, 3, 1), -torch.ones(3))

@@ -135,3 +135,38 @@ def broadcast_field(x: object, like: torch.Tensor, name: str) -> torch.Tensor:
     except RuntimeError:
         pass
     raise ValueError(f"{name} of shape {tuple(x.shape)} does not broadcast to the field's shape {tuple(like.shape)}")
+
+
+def check_real(x: object, name: str, lo: float | None = None, hi: float | None = None, *,
+               lo_open: bool = False, hi_open: bool = False) -> float:
+    """``x`` (a Python or NumPy real, or a 0-d tensor) as a finite ``float`` within the bounds.
+
+    ``lo_open`` / ``hi_open`` exclude the bound itself; ``TypeError`` / ``ValueError`` naming
+    ``name`` otherwise.
+    """
+    import math
+    import numbers
+
+    if isinstance(x, torch.Tensor) and x.dim() == 0 and x.is_floating_point():
+        x = float(x)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    below = lo is not None and (value <= lo if lo_open else value < lo)
+    above = hi is not None and (value >= hi if hi_open else value > hi)
+    if not math.isfinite(value) or below or above:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        span = f" in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+        raise ValueError(f"{name} must be a finite number{span}, got {value!r}")
+    return value
+
+
+def check_bool(x: object, name: str) -> bool:
+    """``x`` if it is a ``bool`` (or NumPy bool); ``TypeError`` naming ``name`` otherwise."""
+    import numpy as np
+
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(x).__name__} {x!r}")
+    return bool(x)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from physdl import deprecation
+from physdl.ops import checks
 
 DATA_VERSION = "stokes-mac-fluid-force-2"
 
@@ -45,6 +46,20 @@ class SurrogateConfig:
     lr: float = 1e-3
     mlp_lr: float = 1e-3
     overfit_steps: int = 500
+
+    def __post_init__(self) -> None:
+        for name, least in (("n", 4), ("samples", 2), ("seed", 0), ("unet_base", 1), ("unet_levels", 1),
+                            ("steps", 0), ("batch_size", 1), ("overfit_steps", 0)):
+            object.__setattr__(self, name, checks.check_int(getattr(self, name), name, least))
+        object.__setattr__(self, "test_fraction", checks.check_real(self.test_fraction, "test_fraction", 0, 1,
+                                                                    lo_open=True, hi_open=True))
+        for name in ("nu", "penalty", "lr", "mlp_lr"):
+            object.__setattr__(self, name, checks.check_real(getattr(self, name), name, 0, lo_open=True))
+        object.__setattr__(self, "edge", checks.check_real(self.edge, "edge", 0))
+        object.__setattr__(self, "augment", checks.check_bool(self.augment, "augment"))
+        if isinstance(self.mlp_hidden, (str, bytes)) or not hasattr(self.mlp_hidden, "__len__"):
+            raise TypeError(f"mlp_hidden must be a tuple of widths, got {self.mlp_hidden!r}")
+        object.__setattr__(self, "mlp_hidden", tuple(checks.check_int(w, "mlp_hidden", 1) for w in self.mlp_hidden))
 
     def data_config(self) -> dict:
         """The part of the config that determines the data set (the cache key)."""

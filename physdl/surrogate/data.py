@@ -3,9 +3,12 @@ eight symmetries of the square that map one sample to another."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 
 from physdl.data import cached
+from physdl.ops import checks
 from physdl.pde.flow import face_average, random_forces, random_obstacles, solve_stokes
 from physdl.surrogate.config import SurrogateConfig
 
@@ -39,6 +42,10 @@ def generate_flows(n: int, samples: int, nu: float, penalty: float, seed: int, e
     Returns ``{"inputs": (samples, 3, n, n), "targets": (samples, 3, n, n)}`` in float32 on the
     CPU, channels :data:`INPUTS` and :data:`OUTPUTS`.
     """
+    n, samples = checks.check_int(n, "n", 4), checks.check_int(samples, "samples", 1)
+    nu, penalty = checks.check_real(nu, "nu", 0, lo_open=True), checks.check_real(penalty, "penalty", 0, lo_open=True)
+    seed, chunk = checks.check_int(seed, "seed", 0), checks.check_int(chunk, "chunk", 1)
+    edge = checks.check_real(edge, "edge", 0)
     device = torch.device(device) if device is not None else torch.device("cpu")
     gen = torch.Generator().manual_seed(seed)
     mask = random_obstacles(samples, n, generator=gen, edge=edge)
@@ -63,6 +70,8 @@ def flow_dataset(cfg: SurrogateConfig, device: torch.device | str | None = None)
 
     Explained in :ref:`01-surrogates-the-data-set`.
     """
+    if not isinstance(cfg, SurrogateConfig):
+        raise TypeError(f"cfg must be a SurrogateConfig, got {type(cfg).__name__}")
     d = cfg.data_config()
     args = {k: v for k, v in d.items() if k != "generator"}
     return cached("stokes-obstacles", d, lambda: generate_flows(**args, device=device))
@@ -73,18 +82,24 @@ def split(data: dict[str, torch.Tensor], test_fraction: float) -> tuple[dict, di
 
     Used in :ref:`01-surrogates-the-data-set`.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    test_fraction = checks.check_real(test_fraction, "test_fraction", 0, 1, lo_open=True, hi_open=True)
+    if not isinstance(data, Mapping) or "inputs" not in data:
+        raise TypeError(f"data must be a mapping of tensors with an 'inputs' entry, got {type(data).__name__}")
+    for key, value in data.items():
+        checks.check_tensor(value, f"data[{key!r}]")
     n = len(data["inputs"])
-    cut = n - max(1, round(n * test_fraction))
+    if n < 2 or any(len(v) != n for v in data.values()):
+        raise ValueError(f"data needs at least 2 samples and the same number in every entry, got "
+                         f"{ {k: len(v) for k, v in data.items()} }")
+    cut = min(max(1, n - round(n * test_fraction)), n - 1)  # at least one sample in each part
     return ({k: v[:cut] for k, v in data.items()}, {k: v[cut:] for k, v in data.items()})
 
 
 def _transform_channels(t: torch.Tensor, roles: tuple[str, ...], transpose: bool,
-                        flip_x: bool, flip_y: bool) -> torch.Tensor:
+                        flip_x: bool, flip_y: bool, name: str) -> torch.Tensor:
     """Apply one element of the square's symmetry group to fields on the staggered grid."""
-    if t.dim() != 4 or t.shape[1] != len(roles):
-        raise ValueError(f"expected (batch, {len(roles)}, nx, ny), got {tuple(t.shape)}")
+    if t.dim() != 4 or t.shape[1] != len(roles) or not t.shape[0]:
+        raise ValueError(f"{name} must be shaped (batch, {len(roles)}, nx, ny), got {tuple(t.shape)}")
     chans = [c.transpose(-2, -1) if transpose else c for c in t.unbind(dim=1)]
     if transpose:
         # The transposed x-component is the y-component of the transposed field, and back.
@@ -112,15 +127,26 @@ def symmetry(inputs: torch.Tensor, targets: torch.Tensor, element: int) -> tuple
 
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
-    if not 0 <= element < 8:
-        raise ValueError(f"element must be in 0..7, got {element}")
+    element = checks.check_int(element, "element", 0, 7)
+    checks.finite_tensor(inputs, "inputs")
+    checks.finite_tensor(targets, "targets")
+    if inputs.shape[:1] != targets.shape[:1] or inputs.shape[2:] != targets.shape[2:]:
+        raise ValueError(f"inputs {tuple(inputs.shape)} and targets {tuple(targets.shape)} must have the same "
+                         "batch and grid")
     transpose, flip_x, flip_y = bool(element & 4), bool(element & 2), bool(element & 1)
     if transpose and inputs.shape[-1] != inputs.shape[-2]:
         raise ValueError(f"a transpose needs a square grid, got {tuple(inputs.shape[-2:])}")
-    return (_transform_channels(inputs, INPUT_ROLES, transpose, flip_x, flip_y),
-            _transform_channels(targets, OUTPUT_ROLES, transpose, flip_x, flip_y))
+    return (_transform_channels(inputs, INPUT_ROLES, transpose, flip_x, flip_y, "inputs"),
+            _transform_channels(targets, OUTPUT_ROLES, transpose, flip_x, flip_y, "targets"))
 
 
 def force_magnitude(inputs: torch.Tensor) -> torch.Tensor:
-    """Largest body-force magnitude of each sample, ``(batch, 1, 1, 1)``, from channels f_x, f_y."""
+    """Largest body-force magnitude of each sample, ``(batch, 1, 1, 1)``, from channels f_x, f_y.
+
+    ``inputs`` is ``(batch, channel >= 2, nx, ny)``; a force-free sample counts as magnitude
+    1e-12, so that dividing by it stays finite.
+    """
+    checks.finite_tensor(inputs, "inputs")
+    if inputs.dim() != 4 or inputs.shape[1] < 2 or not inputs.numel():
+        raise ValueError(f"inputs must be shaped (batch, channel >= 2, nx, ny), got {tuple(inputs.shape)}")
     return torch.linalg.vector_norm(inputs[:, :2], dim=1).amax(dim=(1, 2), keepdim=True)[:, None].clamp_min(1e-12)

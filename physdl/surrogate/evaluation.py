@@ -7,6 +7,7 @@ from torch import nn
 
 from physdl import deprecation
 from physdl.nn.inference import batched
+from physdl.ops import checks
 from physdl.timing import median_seconds
 
 
@@ -18,10 +19,15 @@ def channel_errors(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
 
     Used in :ref:`01-surrogates-how-good-are-they`.
     """
-    if pred.shape != true.shape or pred.dim() != 4:
-        raise ValueError(f"expected equal shapes (batch, channel, nx, ny), got {tuple(pred.shape)}, {tuple(true.shape)}")
-    num = (pred - true).pow(2).sum(dim=(0, 2, 3)).sqrt()
-    return num / true.pow(2).sum(dim=(0, 2, 3)).sqrt()
+    checks.finite_tensor(pred, "pred")
+    checks.finite_tensor(true, "true")
+    if pred.shape != true.shape or pred.dim() != 4 or not pred.numel():
+        raise ValueError(f"pred and true must have equal shapes (batch, channel, nx, ny), got "
+                         f"{tuple(pred.shape)}, {tuple(true.shape)}")
+    norm = true.pow(2).sum(dim=(0, 2, 3)).sqrt()
+    if not bool((norm > 0).all()):
+        raise ValueError("true has a channel that is zero everywhere; its relative error is undefined")
+    return (pred - true).pow(2).sum(dim=(0, 2, 3)).sqrt() / norm
 
 
 @torch.no_grad()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from physdl.nn.inference import check_model
+from physdl.ops import checks
 from physdl.surrogate.data import force_magnitude
 
 
@@ -22,8 +24,10 @@ class Scaled(nn.Module):
 
     def __init__(self, net: nn.Module, scale: torch.Tensor) -> None:
         super().__init__()
-        if scale.dim() != 1:
-            raise ValueError(f"scale must be a vector with one entry per output channel, got {tuple(scale.shape)}")
+        check_model(net, "net")
+        checks.finite_tensor(scale, "scale")
+        if scale.dim() != 1 or not scale.numel() or not bool((scale > 0).all()):
+            raise ValueError(f"scale must be a vector of positive entries, one per output channel, got {scale}")
         self.net = net
         self.register_buffer("scale", scale.reshape(1, -1, 1, 1).clone())
 
@@ -45,4 +49,9 @@ def output_scale(targets: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
 
     Used in :ref:`01-surrogates-two-networks-of-comparable-size`.
     """
-    return (targets / force_magnitude(inputs)).pow(2).mean(dim=(0, 2, 3)).sqrt()
+    checks.finite_tensor(targets, "targets")
+    magnitude = force_magnitude(inputs)
+    if targets.dim() != 4 or targets.shape[:1] != inputs.shape[:1] or targets.shape[2:] != inputs.shape[2:]:
+        raise ValueError(f"targets must be (batch, channel, nx, ny) like inputs {tuple(inputs.shape)}, "
+                         f"got {tuple(targets.shape)}")
+    return (targets / magnitude).pow(2).mean(dim=(0, 2, 3)).sqrt()

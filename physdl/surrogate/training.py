@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from physdl.ops.checks import check_bool, check_int, check_real, finite_tensor
 from physdl.sampling import EpochBatches, step_generator
 from physdl.surrogate.data import symmetry
 from physdl.surrogate.evaluation import channel_errors, predict
@@ -36,7 +37,17 @@ def train_surrogate(
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
     if not isinstance(model, Scaled):
-        raise TypeError("train_surrogate expects a Scaled network (see Scaled)")
+        raise TypeError("model: train_surrogate expects a Scaled network (see Scaled)")
+    steps, batch_size = check_int(steps, "steps", 0), check_int(batch_size, "batch_size", 1)
+    lr, seed = check_real(lr, "lr", 0, lo_open=True), check_int(seed, "seed", 0)
+    augment = check_bool(augment, "augment")
+    for name, data in (("train", train), ("test", test)):
+        if not isinstance(data, dict) or not {"inputs", "targets"} <= data.keys():
+            raise TypeError(f"{name} must be a dict with 'inputs' and 'targets' tensors")
+        finite_tensor(data["inputs"], f"{name}['inputs']")
+        finite_tensor(data["targets"], f"{name}['targets']")
+        if not len(data["inputs"]) or len(data["inputs"]) != len(data["targets"]):
+            raise ValueError(f"{name} needs as many targets as inputs, and at least one")
     dev = next(model.parameters()).device
     x, y = train["inputs"].to(dev), train["targets"].to(dev)
     order = EpochBatches(len(x), batch_size, seed)
@@ -68,10 +79,13 @@ def overfit_one_sample(model: nn.Module, inputs: torch.Tensor, targets: torch.Te
 
     Used in :ref:`01-surrogates-first-overfit-one-sample`.
     """
-    if inputs.shape[0] != 1 or targets.shape[0] != 1:
-        raise ValueError("the overfitting test takes exactly one sample (batch size 1)")
+    finite_tensor(inputs, "inputs")
+    finite_tensor(targets, "targets")
+    if inputs.dim() != 4 or targets.dim() != 4 or inputs.shape[0] != 1 or targets.shape[0] != 1:
+        raise ValueError("inputs and targets: the overfitting test takes exactly one sample (1, c, nx, ny)")
     if not isinstance(model, Scaled):
-        raise TypeError("overfit_one_sample expects a Scaled network (see Scaled)")
+        raise TypeError("model: overfit_one_sample expects a Scaled network (see Scaled)")
+    steps, lr = check_int(steps, "steps", 0), check_real(lr, "lr", 0, lo_open=True)
     dev = next(model.parameters()).device
     x, y = inputs.to(dev), targets.to(dev)
     y_norm = model.normalise(y, x)
