@@ -6,6 +6,7 @@ strategies and contract of :mod:`fuzzing`. Training entry points run 20 examples
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -41,7 +42,7 @@ def flow_pair(draw, n: int | None = None, batch: tuple[int, int] = (1, 3)):
     return torch.cat([force, mask], 1), torch.rand(b, 3, n, n, generator=g) * 2 - 1
 
 
-def corrupt(draw, x: torch.Tensor, name: str):
+def corrupt(draw, x: torch.Tensor):
     """``x`` as good, or (bad) with a NaN, an integer dtype, a missing axis or as a float."""
     kind = draw(st.sampled_from(["good"] * 6 + ["nan", "int", "3d", "float"]))
     if kind == "good":
@@ -68,7 +69,6 @@ def _(draw):
 
     def expect(cfg, **v):
         assert type(cfg.nu) is float and type(cfg.n) is int and type(cfg.mlp_hidden) is tuple
-        import json
         json.dumps(cfg.data_config())  # a cache key of plain values
     call(sur.SurrogateConfig, args, expect)
 
@@ -91,15 +91,19 @@ def _(draw):
 def _(draw):
     cfg = draw(st.sampled_from([good(sur.SurrogateConfig(n=8, samples=2, seed=s)) for s in range(3)]
                                + [bad({"n": 4}, "not a config"), bad(None, "not a config")]))
-    scratch = tempfile.mkdtemp(prefix="physdl-fuzz-cache-")
 
     def run(cfg):
+        """flow_dataset with the data cache in a fresh folder (restored and removed afterwards)."""
         old = os.environ.get("PHYSDL_CACHE")
-        os.environ["PHYSDL_CACHE"] = scratch
-        try:
-            return sur.flow_dataset(cfg)
-        finally:
-            os.environ.pop("PHYSDL_CACHE") if old is None else os.environ.__setitem__("PHYSDL_CACHE", old)
+        with tempfile.TemporaryDirectory(prefix="physdl-fuzz-cache-") as scratch:
+            os.environ["PHYSDL_CACHE"] = scratch
+            try:
+                return sur.flow_dataset(cfg)
+            finally:
+                if old is None:
+                    del os.environ["PHYSDL_CACHE"]
+                else:
+                    os.environ["PHYSDL_CACHE"] = old
 
     def expect(out, cfg):
         assert out["inputs"].shape == (cfg.samples, 3, cfg.n, cfg.n)
@@ -124,7 +128,7 @@ def _(draw):
 @fuzz("physdl.surrogate.symmetry")
 def _(draw):
     x, y = flow_pair(draw)
-    args = {"inputs": corrupt(draw, x, "inputs"), "targets": corrupt(draw, y, "targets"),
+    args = {"inputs": corrupt(draw, x), "targets": corrupt(draw, y),
             "element": draw(integer(0, 7, bad_values=[8, -1, 2.5, "1"]))}
 
     def expect(out, inputs, targets, element):
@@ -141,9 +145,9 @@ def _(draw):
 def _(draw):
     name = draw(st.sampled_from(["force_magnitude", "output_scale"]))
     x, y = flow_pair(draw)
-    args = {"inputs": corrupt(draw, x, "inputs")}
+    args = {"inputs": corrupt(draw, x)}
     if name == "output_scale":
-        args["targets"] = corrupt(draw, y, "targets")
+        args["targets"] = corrupt(draw, y)
 
     def expect(out, inputs, **v):
         if name == "force_magnitude":
@@ -161,13 +165,15 @@ def _(draw):
     if name == "Scaled":
         if not scale.bad and draw(st.floats(0, 1)) < 0.2:
             scale = bad(-scale.value, "negative scale")
+        def expect_scaled(model, net, scale):
+            assert model.net is net and model.scale.flatten().tolist() == scale.tolist()
         call(sur.Scaled, {"net": draw(st.sampled_from([good(net)] * 4 + [bad("unet", "not a module")])),
-                          "scale": scale}, lambda m, **_: isinstance(m, torch.nn.Module))
+                          "scale": scale}, expect_scaled)
         return
     model = sur.Scaled(pnn.UNet(3, 3, base=2, levels=1), torch.ones(3))
     x, _ = flow_pair(draw, n=4)
     args = {"model": draw(st.sampled_from([good(model)] * 4 + [bad(None, "not a module")])),
-            "inputs": corrupt(draw, x, "inputs"), "batch_size": draw(integer(1, 4, bad_values=[0, 1.5]))}
+            "inputs": corrupt(draw, x), "batch_size": draw(integer(1, 4, bad_values=[0, 1.5]))}
 
     def expect(out, inputs, **_):
         assert out.shape == inputs.shape and out.device.type == "cpu"
@@ -177,7 +183,7 @@ def _(draw):
 @fuzz("physdl.surrogate.channel_errors")
 def _(draw):
     x, y = flow_pair(draw)
-    pred = corrupt(draw, x, "pred")
+    pred = corrupt(draw, x)
     true = draw(st.sampled_from([good(y)] * 4 + [bad(y[:, :2], "other shape"), bad(torch.zeros_like(y), "zero channel")]))
 
     def expect(out, pred, true):
@@ -199,7 +205,7 @@ def _(draw):
     steps = draw(integer(0, 3, bad_values=[-1, 1.5]))
     lr = draw(positive(1e-4, 1e-2))
     if name == "overfit_one_sample":
-        args = {"model": model, "inputs": corrupt(draw, x, "inputs"), "targets": corrupt(draw, y, "targets"),
+        args = {"model": model, "inputs": corrupt(draw, x), "targets": corrupt(draw, y),
                 "steps": steps, "lr": lr}
     else:
         train = draw(st.sampled_from([good({"inputs": x, "targets": y})] * 4 + [bad({"inputs": x}, "no targets"),

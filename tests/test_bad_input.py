@@ -355,6 +355,6 @@ def test_surrogate_validates_configs_and_tensors():
     with pytest.raises(ValueError, match="true has a channel that is zero"):
         surrogate.channel_errors(x, x)  # was NaN
     with pytest.raises(ValueError, match="inputs contains NaN"):
-        surrogate.symmetry(x.fill_(math.nan), torch.zeros(1, 3, 4, 4), 1)
+        surrogate.symmetry(torch.full((1, 3, 4, 4), math.nan), x, 1)
     with pytest.raises(ValueError, match="scale must be a vector of positive"):
         surrogate.Scaled(torch.nn.Conv2d(3, 3, 1), -torch.ones(3))

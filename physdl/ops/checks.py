@@ -16,6 +16,8 @@ setting and nothing global is left behind by an exception.
 from __future__ import annotations
 
 import contextvars
+import math
+import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,8 +87,6 @@ def field_dims(u: object, name: str, dims: tuple[int, ...] = (1, 2, 3)) -> int:
 
 def check_int(x: object, name: str, lo: int | None = None, hi: int | None = None) -> int:
     """``x`` as an ``int`` (Python or NumPy integer, not ``bool``) within ``[lo, hi]``."""
-    import numbers
-
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
     value = int(x)
@@ -137,21 +137,26 @@ def broadcast_field(x: object, like: torch.Tensor, name: str) -> torch.Tensor:
     raise ValueError(f"{name} of shape {tuple(x.shape)} does not broadcast to the field's shape {tuple(like.shape)}")
 
 
+def as_float(x: object, name: str) -> float:
+    """A Python float from a number, a NumPy scalar or a 0-d tensor; ``TypeError`` otherwise."""
+    if isinstance(x, torch.Tensor):
+        if x.dim() != 0:
+            raise TypeError(f"{name} must be a number or a 0-d tensor, got a tensor of shape {tuple(x.shape)}")
+        return float(x.item())
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        # NumPy scalars register as numbers.Real; anything else is a caller's mistake.
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    return float(x)
+
+
 def check_real(x: object, name: str, lo: float | None = None, hi: float | None = None, *,
                lo_open: bool = False, hi_open: bool = False) -> float:
-    """``x`` (a Python or NumPy real, or a 0-d tensor) as a finite ``float`` within the bounds.
+    """:func:`as_float`, then checked to be finite and within the bounds.
 
     ``lo_open`` / ``hi_open`` exclude the bound itself; ``TypeError`` / ``ValueError`` naming
     ``name`` otherwise.
     """
-    import math
-    import numbers
-
-    if isinstance(x, torch.Tensor) and x.dim() == 0 and x.is_floating_point():
-        x = float(x)
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    value = float(x)
+    value = as_float(x, name)
     below = lo is not None and (value <= lo if lo_open else value < lo)
     above = hi is not None and (value >= hi if hi_open else value > hi)
     if not math.isfinite(value) or below or above:
@@ -169,4 +174,3 @@ def check_bool(x: object, name: str) -> bool:
     if not isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(x).__name__} {x!r}")
     return bool(x)
-

@@ -20,7 +20,7 @@ from typing import Union
 
 import torch
 
-from physdl.ops.checks import check_tensor
+from physdl.ops.checks import as_float, check_tensor  # noqa: F401  (as_float: re-exported)
 
 BOUNDARIES = ("periodic", "dirichlet")
 LOCATIONS = ("node", "cell")
@@ -64,18 +64,6 @@ def as_boundary(bc: BoundaryLike, value: float = 0.0, name: str = "bc") -> Bound
         return Dirichlet(float(value))
     raise ValueError(f"{name} must be one of {BOUNDARIES} or a Periodic/Dirichlet object (the boundary "
                      f"condition), got {bc!r}")
-
-
-def as_float(x: object, name: str) -> float:
-    """A Python float from a number, a NumPy scalar or a 0-d tensor; ``TypeError`` otherwise."""
-    if isinstance(x, torch.Tensor):
-        if x.dim() != 0:
-            raise TypeError(f"{name} must be a number or a 0-d tensor, got a tensor of shape {tuple(x.shape)}")
-        return float(x.item())
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        # NumPy scalars register as numbers.Real; anything else is a caller's mistake.
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    return float(x)
 
 
 def finite_float(x: object, name: str) -> float:
