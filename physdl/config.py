@@ -73,23 +73,29 @@ def device(prefer: str | None = None) -> torch.device:
     origin = "prefer" if prefer else "PHYSDL_DEVICE"
     choice = prefer or os.environ.get("PHYSDL_DEVICE")
     if choice:
-        try:
-            dev = torch.device(choice)
-        except (RuntimeError, TypeError) as err:
-            raise ValueError(f"{origin}={choice!r} is not a device; use one of {DEVICE_TYPES} "
-                             "(CUDA with an optional index, e.g. cuda:1)") from err
-        if dev.type not in DEVICE_TYPES:
-            raise ValueError(f"{origin}={choice!r}: physdl runs on {DEVICE_TYPES}, not {dev.type!r}")
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{origin}={choice!r}, but torch.cuda.is_available() is False; unset it or use cpu")
-        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"{origin}={choice!r}, but only {torch.cuda.device_count()} CUDA device(s) exist")
-        mps = getattr(torch.backends, "mps", None)
-        if dev.type == "mps" and not (mps is not None and mps.is_available()):
-            raise ValueError(f"{origin}={choice!r}, but torch.backends.mps.is_available() is False "
-                             "(it needs Apple silicon and a macOS build of torch); unset it or use cpu")
-        return dev
+        return as_device(choice, origin)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_device(choice: object, name: str = "device") -> torch.device:
+    """``choice`` (a ``torch.device`` or a name such as ``"cuda:1"``) as an available device of
+    :data:`DEVICE_TYPES`; ``ValueError`` naming ``name`` otherwise."""
+    try:
+        dev = torch.device(choice)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"{name}={choice!r} is not a device; use one of {DEVICE_TYPES} "
+                         "(CUDA with an optional index, e.g. cuda:1)") from err
+    if dev.type not in DEVICE_TYPES:
+        raise ValueError(f"{name}={choice!r}: physdl runs on {DEVICE_TYPES}, not {dev.type!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name}={choice!r}, but torch.cuda.is_available() is False; unset it or use cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name}={choice!r}, but only {torch.cuda.device_count()} CUDA device(s) exist")
+    mps = getattr(torch.backends, "mps", None)
+    if dev.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ValueError(f"{name}={choice!r}, but torch.backends.mps.is_available() is False "
+                         "(it needs Apple silicon and a macOS build of torch); unset it or use cpu")
+    return dev
 
 
 def generator_device(generator: torch.Generator | None) -> torch.device | None:

@@ -126,6 +126,23 @@ def choice(options: Sequence[Any], bad_options: Sequence[Any] = ("unknown",), ba
     return draw_choice()
 
 
+def pick(goods: Sequence[Any], bads: Sequence[tuple[Any, str]] = (), bad_chance: float = 0.2):
+    """One of the good values ``goods``, or with ``bad_chance`` one of ``bads`` (value, why)."""
+    @st.composite
+    def draw_pick(draw) -> Arg:
+        if bads and draw(st.floats(0, 1)) < bad_chance:
+            value, why = draw(st.sampled_from(list(bads)))
+            return bad(value, why)
+        return good(draw(st.sampled_from(list(goods))))
+    return draw_pick()
+
+
+def bad_rate() -> st.SearchStrategy[float]:
+    """How often each argument of one example is drawn bad: never in two fifths of the examples
+    (so that calls with many arguments still reach their result), else rarely or often."""
+    return st.sampled_from([0.0, 0.0, 0.05, 0.1, 0.3])
+
+
 def fixed(value: Any) -> st.SearchStrategy[Arg]:
     return st.just(good(value))
 

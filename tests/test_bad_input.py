@@ -358,3 +358,45 @@ def test_surrogate_validates_configs_and_tensors():
         surrogate.symmetry(torch.full((1, 3, 4, 4), math.nan), x, 1)
     with pytest.raises(ValueError, match="scale must be a vector of positive"):
         surrogate.Scaled(torch.nn.Conv2d(3, 3, 1), -torch.ones(3))
+
+
+def test_diffphys_names_bad_arguments_and_a_diverging_fit():
+    from physdl import diffphys
+    from physdl.train import NonFiniteLossError
+
+    x, dx = burgers.grid(16)
+    with pytest.raises(TypeError, match="count must be an integer"):
+        diffphys.sine_family(2.0, x)
+    with pytest.raises(ValueError, match="d0 contains NaN"):
+        diffphys.fit_velocity(torch.full((8,), math.nan), torch.zeros(8), torch.zeros(8), 0.01, 0.1, 2, 1)
+    with pytest.raises(ValueError, match="momentum"):
+        diffphys.fit_velocity(torch.zeros(8), torch.zeros(8), torch.zeros(8), 0.01, 0.1, 2, 1, momentum=1.0)
+    with pytest.raises(ValueError, match=r"u0 must be shaped \(batch, 1, 16\)"):
+        diffphys.final_state(burgers.solver(burgers.domain(16), 0.01), torch.zeros(8), 2)
+    with pytest.raises(TypeError, match="target is torch.float64"):
+        diffphys.InitialStateNet(16)(torch.zeros(2, 16, dtype=torch.float64))
+    # a step size far past convergence: the loss overflows and the fit says so (was a NaN result)
+    target = -torch.sin(math.pi * x)
+    with pytest.raises(NonFiniteLossError, match="lower lr"):
+        diffphys.fit_initial_state(target, steps=2, updates=40, lr=1e30, dt=0.01, dx=dx)
+
+
+def test_crnn_configs_fail_at_construction_not_in_generation():
+    from physdl import crnn
+
+    # grid 6 with 4 Perlin cells per axis was accepted and failed only inside generate()
+    with pytest.raises(ValueError, match="cells must each divide grid = 6"):
+        crnn.SequenceConfig(grid=6, cells=(2, 4))
+    # a burn-in with tau below its step ran zero late steps per frame
+    with pytest.raises(ValueError, match="burn_in needs tau >= 0.05"):
+        crnn.SequenceConfig(tau=0.025, dt=0.0125, burn_in=10.0)
+    assert type(crnn.SequenceConfig(grid=np.int64(16)).grid) is int  # NumPy integers count
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        crnn.CRNNArchitecture(kernel_size=2)
+    net = crnn.build(crnn.CRNNArchitecture(hidden_channels=2, layers=1, dims=2))
+    with pytest.raises(TypeError, match="phi0 is torch.float64"):
+        net.rollout(torch.zeros(1, 1, 4, 4, dtype=torch.float64), 2)
+    with pytest.raises(ValueError, match="input_noise"):
+        net(torch.zeros(1, 3, 1, 4, 4), input_noise=-0.1)
+    with pytest.raises(ValueError, match="device='xla'"):
+        crnn.generate(crnn.SequenceConfig(grid=4, dims=2, sequences=1, frames=2, cells=(1,)), device="xla")

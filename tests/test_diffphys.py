@@ -64,5 +64,5 @@ def test_bad_input_raises():
         diffphys.fit_initial_state(torch.zeros(16), steps=2, updates=1, lr=1.0, dt=10.0, dx=dx)
     with pytest.raises(ValueError, match="count"):
         diffphys.sine_family(0, x)
-    with pytest.raises(ValueError, match="expected targets"):
+    with pytest.raises(ValueError, match=r"target must be shaped \(batch, 16\)"):
         diffphys.InitialStateNet(16)(torch.zeros(2, 8))

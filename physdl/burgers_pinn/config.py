@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from physdl import deprecation
 from physdl import pinn as P
+from physdl.ops.checks import check_int, check_real
 
 DOMAIN = P.Domain(x=(-1.0, 1.0), t=(0.0, 1.0))
 
@@ -50,6 +51,29 @@ class BurgersPINNConfig:
     inverse_lbfgs_steps: int = 200
     nu_start: float = 0.05
     noise: float = 0.01
+
+    def __post_init__(self) -> None:
+        """Check every field and store plain ``int`` / ``float`` / tuples."""
+        for name in ("lecture_steps", "adam_steps", "lbfgs_steps", "inverse_adam_steps", "inverse_lbfgs_steps", "seed"):
+            object.__setattr__(self, name, check_int(getattr(self, name), name, 0))
+        for name, least in (("lecture_collocation", 1), ("initial_points", 2), ("boundary_points", 2),
+                            ("collocation", 1), ("lbfgs_collocation", 1), ("inverse_samples", 1)):
+            object.__setattr__(self, name, check_int(getattr(self, name), name, least))
+        for name in ("lecture_lr", "lr", "nu_start"):
+            object.__setattr__(self, name, check_real(getattr(self, name), name, 0, lo_open=True))
+        object.__setattr__(self, "noise", check_real(self.noise, "noise", 0))
+        for name in ("lecture_hidden", "hidden"):
+            widths = getattr(self, name)
+            if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or not len(widths):
+                raise ValueError(f"{name} must be a non-empty tuple of layer widths, got {widths!r}")
+            object.__setattr__(self, name, tuple(check_int(w, name, 1) for w in widths))
+
+
+def check_config(cfg: object) -> BurgersPINNConfig:
+    """``cfg`` if it is a :class:`BurgersPINNConfig`; ``TypeError`` otherwise."""
+    if not isinstance(cfg, BurgersPINNConfig):
+        raise TypeError(f"cfg must be a BurgersPINNConfig, got {type(cfg).__name__}")
+    return cfg
 
 
 def chapter_config(profile: str | None = None) -> BurgersPINNConfig:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 
 from physdl import pinn as P
+from physdl.nn.inference import check_model
+from physdl.ops.checks import check_int
 from physdl.pde import burgers as B
 
 
@@ -14,8 +16,10 @@ def predicted_field(model: torch.nn.Module, nx: int = 128, nt: int = 33) -> torc
     Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
+    check_model(model)
+    nx, nt = check_int(nx, "nx", 2), check_int(nt, "nt", 2)
     x, t = B.lecture_grid(nx, nt)
-    dtype = next(model.parameters()).dtype
+    dtype = next(iter(model.parameters()), torch.zeros(())).dtype
     return P.evaluate(model, P.grid_points(x, t).to(dtype)).double().cpu().reshape(nt, nx)
 
 

@@ -7,7 +7,9 @@ import math
 import torch
 
 from physdl import pinn as P
-from physdl.burgers_pinn.config import DOMAIN, BurgersPINNConfig
+from physdl.burgers_pinn.config import DOMAIN, BurgersPINNConfig, check_config
+from physdl.config import as_device
+from physdl.ops.checks import check_dtype, check_real
 from physdl.burgers_pinn.data import noisy_samples
 from physdl.burgers_pinn.model import network
 from physdl.pde import burgers as B
@@ -24,6 +26,8 @@ def lecture_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
     Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
+    check_config(cfg)
+    dtype, device = check_dtype(dtype), as_device(device, "device")
     x, t = B.lecture_grid()
     mid = torch.stack([x, torch.full_like(x, 0.5)], dim=1)
     walls = P.boundary_points(len(t), DOMAIN, torch.float64)
@@ -43,6 +47,8 @@ def forward_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float32,
 
     Used in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
+    check_config(cfg)
+    dtype, device = check_dtype(dtype), as_device(device, "device")
     xi = P.initial_points(cfg.initial_points, DOMAIN, torch.float64)
     xb = P.boundary_points(cfg.boundary_points, DOMAIN, torch.float64)
     points = torch.cat([xi, xb])
@@ -62,6 +68,9 @@ def inverse_problem(cfg: BurgersPINNConfig, noise: float, dtype: torch.dtype = t
 
     Used in :ref:`02-burgers-pinn-3-the-inverse-problem-measuring-the-viscosity`.
     """
+    check_config(cfg)
+    dtype, device = check_dtype(dtype), as_device(device, "device")
+    noise = check_real(noise, "noise", 0)
     pts, u = noisy_samples(cfg.inverse_samples, noise, cfg.seed)
     model = P.PINN(network(cfg.hidden, dtype), {"nu": cfg.nu_start}, learn=["nu"]).to(device)
     pts = pts.to(device, dtype)

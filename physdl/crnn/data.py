@@ -14,13 +14,12 @@ Command line (generates and caches, prints the cache file)::
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import asdict, dataclass, field
 
 import torch
 
 from physdl import cli
-from physdl.config import generator_device
+from physdl.config import as_device, generator_device
 from physdl.data import cache_path, cached
 from physdl.pde.cahn_hilliard import (
     METHODS,
@@ -30,8 +29,13 @@ from physdl.pde.cahn_hilliard import (
     reference,
     stepper,
 )
+from physdl.ops.checks import check_bool, check_choice, check_int, check_real, check_tensor
 from physdl.pde.stepper import rollout
 from physdl.progress import progress as progress_bar
+
+
+#: Time step (time units) of the semi-implicit part of the burn-in.
+_LATE_DT = 0.05
 
 
 @dataclass(frozen=True)
@@ -82,20 +86,41 @@ class SequenceConfig:
     model: CahnHilliard = field(default_factory=CahnHilliard)
 
     def __post_init__(self) -> None:
-        for name, least in (("grid", 4), ("sequences", 1), ("frames", 2), ("max_start", 0), ("batch", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
-        if self.dims not in (2, 3):
-            raise ValueError(f"dims must be 2 or 3, got {self.dims!r}")
-        if not (self.tau > 0 and self.dt > 0 and math.isfinite(self.tau) and math.isfinite(self.dt)):
-            raise ValueError(f"tau and dt must be positive, got tau = {self.tau} and dt = {self.dt}")
-        if not (self.burn_in >= 0 and self.amplitude >= 0 and math.isfinite(self.burn_in + self.amplitude)):
-            raise ValueError(f"burn_in and amplitude must be non-negative, got {self.burn_in} and {self.amplitude}")
-        if not self.cells or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in self.cells):
-            raise ValueError(f"cells must be positive integers, got {self.cells!r}")
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; choose one of {METHODS}")
+        """Check every field and store numbers as plain ``int`` / ``float`` / tuples (a JSON cache key)."""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        for name, least in (("grid", 4), ("sequences", 1), ("frames", 2), ("max_start", 0), ("batch", 1), ("seed", 0)):
+            put(name, check_int(getattr(self, name), name, least))
+        put("dims", check_int(self.dims, "dims", 2, 3))
+        put("tau", check_real(self.tau, "tau", 0, lo_open=True))
+        put("dt", check_real(self.dt, "dt", 0, self.tau, lo_open=True))
+        put("burn_in", check_real(self.burn_in, "burn_in", 0))
+        put("amplitude", check_real(self.amplitude, "amplitude", 0))
+        put("mean", self._pair("mean", self.mean))
+        put("mean_range", self._pair("mean_range", self.mean_range))
+        if not 0 <= self.mean_range[0] <= self.mean_range[1] <= 1:
+            raise ValueError(f"mean_range must be (low, high) with 0 <= low <= high <= 1, got {self.mean_range}")
+        if self.mean[1] < 0:
+            raise ValueError(f"mean must be (centre, spread) with spread >= 0, got {self.mean}")
+        if isinstance(self.cells, (str, bytes)) or not hasattr(self.cells, "__len__") or not len(self.cells):
+            raise ValueError(f"cells must be a non-empty tuple of positive integers, got {self.cells!r}")
+        put("cells", tuple(check_int(c, "cells", 1, self.grid) for c in self.cells))
+        if any(self.grid % c for c in self.cells):  # the Perlin lattice must tile the grid
+            raise ValueError(f"cells must each divide grid = {self.grid}, got {self.cells}")
+        put("double", check_bool(self.double, "double"))
+        check_choice(self.method, "method", METHODS)
+        if not isinstance(self.model, CahnHilliard):
+            raise TypeError(f"model must be a CahnHilliard, got {type(self.model).__name__}")
+        self.steps_per_frame  # noqa: B018  (tau must be a whole number of steps dt)
+        if self.burn_in > 0 and self.tau < _LATE_DT:
+            raise ValueError(f"burn_in needs tau >= {_LATE_DT} (the step of its late part), got tau = {self.tau}")
+
+    @staticmethod
+    def _pair(name: str, value: object) -> tuple[float, float]:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+            raise ValueError(f"{name} must be a pair of numbers, got {value!r}")
+        return (check_real(value[0], name), check_real(value[1], name))
 
     @property
     def steps_per_frame(self) -> int:
@@ -106,6 +131,12 @@ class SequenceConfig:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def _check_config(config: object) -> SequenceConfig:
+    if not isinstance(config, SequenceConfig):
+        raise TypeError(f"config must be a SequenceConfig, got {type(config).__name__}")
+    return config
 
 
 def initial_states(config: SequenceConfig, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -130,11 +161,12 @@ def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_t
     """The state after ``frames - 1`` intervals: explicit up to ``explicit_time``, then semi-implicit (dt 0.05)."""
     if explicit_time > 0:
         return reference(phi0, frames, config.tau, config.model, config.dt, switch_time=explicit_time,
-                         dt_late=0.05)[:, -1]
-    late = SemiImplicitStepper(tuple(phi0.shape[2:]), 0.05, config.model)
+                         dt_late=_LATE_DT)[:, -1]
+    late = SemiImplicitStepper(tuple(phi0.shape[2:]), _LATE_DT, config.model)
+    per_frame = round(config.tau / _LATE_DT)
     with torch.no_grad():
-        return rollout(late, phi0, (frames - 1) * round(config.tau / 0.05), check_every=round(config.tau / 0.05),
-                       include_initial=False, save_every=(frames - 1) * round(config.tau / 0.05))[:, -1]
+        return rollout(late, phi0, (frames - 1) * per_frame, check_every=per_frame,
+                       include_initial=False, save_every=(frames - 1) * per_frame)[:, -1]
 
 
 def generate(config: SequenceConfig, progress: bool = False,
@@ -149,7 +181,10 @@ def generate(config: SequenceConfig, progress: bool = False,
     Returns ``{"phi": (sequences, frames, 1, *space)}`` in float32 and ``{"start":
     (sequences,)}``, the index of each sequence's first frame, on the CPU.
     """
-    device = torch.device(device) if device is not None else torch.device("cpu")
+    _check_config(config)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    device = as_device(device, "device") if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(config.seed)
     starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g, device=g.device)
     phi0 = initial_states(config, config.sequences, g).to(device, torch.float64 if config.double else torch.float32)
@@ -174,6 +209,7 @@ def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False,
               device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
     """The data set for ``config``, from the cache or generated on ``device`` and cached (see
     :func:`generate` for how a GPU-made set compares)."""
+    _check_config(config)
     return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress, device))
 
 
@@ -182,8 +218,10 @@ def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
 
     Used in :ref:`07-crnn-validation-against-the-solver`.
     """
-    if factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor}")
+    check_tensor(x, "x")
+    factor, dims = check_int(factor, "factor", 1), check_int(dims, "dims", 1, 3)
+    if x.dim() < dims:
+        raise ValueError(f"x has {x.dim()} axes, fewer than dims = {dims}")
     if any(n % factor for n in x.shape[-dims:]):
         raise ValueError(f"the grid {tuple(x.shape[-dims:])} is not divisible by {factor}")
     index = (Ellipsis, *[slice(None, None, factor)] * dims)

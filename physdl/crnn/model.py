@@ -24,7 +24,10 @@ from torch import nn
 
 from physdl.nn.conv import convolution
 from physdl.nn.convgru import ConvGRU
+from physdl.nn.inference import check_input
 from physdl.ops import divergence
+from physdl.ops.checks import check_bool, check_int, check_real
+from physdl.ops.grid import positive_float
 from physdl.pde.stepper import Stepper, saved_steps
 from physdl.pde.stepper import rollout as run_rollout
 
@@ -41,6 +44,14 @@ class CRNNArchitecture:
     dims: int = 3
     conservative: bool = True
 
+    def __post_init__(self) -> None:
+        for name, least in (("hidden_channels", 1), ("layers", 1), ("kernel_size", 1)):
+            object.__setattr__(self, name, check_int(getattr(self, name), name, least))
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (the padding keeps the grid), got {self.kernel_size}")
+        object.__setattr__(self, "dims", check_int(self.dims, "dims", 2, 3))
+        object.__setattr__(self, "conservative", check_bool(self.conservative, "conservative"))
+
 
 class _CRNN(nn.Module, Stepper):
     """Common part of the two heads: a :class:`~physdl.pde.stepper.Stepper` whose carry is the
@@ -52,7 +63,7 @@ class _CRNN(nn.Module, Stepper):
     def __init__(self, arch: CRNNArchitecture, out_channels: int, dt: float = 0.5) -> None:
         super().__init__()
         self.arch = arch
-        self.dt = float(dt)
+        self.dt = positive_float(dt, "dt")
         conv = convolution(arch.dims)
         h = arch.hidden_channels
         self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
@@ -61,14 +72,17 @@ class _CRNN(nn.Module, Stepper):
             conv(h, out_channels, 3, padding=1, padding_mode="circular"),
         )
 
-    def _check(self, phi: torch.Tensor) -> None:
-        if phi.dim() != self.arch.dims + 2 or phi.shape[1] != 1:
+    def _check(self, phi: torch.Tensor, name: str = "phi") -> None:
+        """``phi`` must be a finite ``(batch, 1, *space)`` field of the weights' dtype and device
+        (finiteness is not checked inside rollouts and training steps: :mod:`physdl.ops.checks`)."""
+        check_input(self, phi, name)
+        if phi.dim() != self.arch.dims + 2 or phi.shape[1] != 1 or not phi.numel():
             raise ValueError(
-                f"expected phi shaped (batch, 1, {self.arch.dims} spatial axes), got {tuple(phi.shape)}"
+                f"{name} must be shaped (batch, 1, {self.arch.dims} spatial axes), got {tuple(phi.shape)}"
             )
 
     def check_state(self, state: torch.Tensor, name: str = "state") -> None:
-        self._check(state)
+        self._check(state, name)
 
     def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -107,13 +121,16 @@ class _CRNN(nn.Module, Stepper):
         Returns:
             ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
         """
-        if sequence.dim() != self.arch.dims + 3:
-            raise ValueError(f"expected a sequence (batch, time, 1, *space), got {tuple(sequence.shape)}")
-        frames = sequence.shape[1] if frames is None else frames
-        if not 1 <= teacher_frames <= sequence.shape[1]:
-            raise ValueError(f"teacher_frames must be in [1, {sequence.shape[1]}], got {teacher_frames}")
+        check_input(self, sequence, "sequence")
+        if sequence.dim() != self.arch.dims + 3 or sequence.shape[2] != 1 or not sequence.numel():
+            raise ValueError(f"sequence must be shaped (batch, time, 1, *space), got {tuple(sequence.shape)}")
+        frames = sequence.shape[1] if frames is None else check_int(frames, "frames", 2)
+        teacher_frames = check_int(teacher_frames, "teacher_frames", 1, sequence.shape[1])
         if frames < 2:
-            raise ValueError(f"frames must be at least 2, got {frames}")
+            raise ValueError(f"frames must be at least 2, got {frames} (the sequence has {sequence.shape[1]} frames)")
+        input_noise = check_real(input_noise, "input_noise", 0)
+        if noise_generator is not None and not isinstance(noise_generator, torch.Generator):
+            raise TypeError(f"noise_generator must be a torch.Generator or None, got {type(noise_generator).__name__}")
         if noise_generator is not None and noise_generator.device != sequence.device:
             raise ValueError(f"noise_generator is on {noise_generator.device}, the sequence on {sequence.device}")
 
@@ -142,9 +159,10 @@ class _CRNN(nn.Module, Stepper):
             ``(frames, times)``: ``(batch, frames, 1, *space)`` with ``phi0`` first, and the
             step index of each frame; plus the hidden state when ``return_hidden``.
         """
-        self._check(phi0)
-        if steps < 0 or save_every < 1:
-            raise ValueError(f"steps must be >= 0 and save_every >= 1, got {steps} and {save_every}")
+        self._check(phi0, "phi0")
+        steps, save_every = check_int(steps, "steps", 0), check_int(save_every, "save_every", 1)
+        if not isinstance(progress, bool) or not isinstance(return_hidden, bool):
+            raise TypeError(f"progress and return_hidden must be True or False, got {progress!r} and {return_hidden!r}")
         frames, hidden = run_rollout(self, phi0, steps, save_every, carry=hidden, keep_last=True,
                                      check_every=save_every, progress=progress, description="CRNN rollout",
                                      return_carry=True)
@@ -159,6 +177,7 @@ class ConservativeCRNN(_CRNN):
     """
 
     def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(), dt: float = 0.5) -> None:
+        _check_arch(arch)
         if not arch.conservative:
             raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
         super().__init__(arch, arch.dims, dt)
@@ -176,6 +195,7 @@ class NonConservativeCRNN(_CRNN):
     """The ablation: ``phi_next = sigmoid(head(h))``, free to change the mean of ``phi``."""
 
     def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(conservative=False), dt: float = 0.5) -> None:
+        _check_arch(arch)
         if arch.conservative:
             raise ValueError("NonConservativeCRNN needs arch.conservative=False; use ConservativeCRNN")
         super().__init__(arch, 1, dt)
@@ -184,8 +204,15 @@ class NonConservativeCRNN(_CRNN):
         return torch.sigmoid(self.head(top))
 
 
+def _check_arch(arch: object) -> CRNNArchitecture:
+    if not isinstance(arch, CRNNArchitecture):
+        raise TypeError(f"arch must be a CRNNArchitecture, got {type(arch).__name__}")
+    return arch
+
+
 def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
     """The conservative or non-conservative network for ``arch``."""
+    _check_arch(arch)
     return ConservativeCRNN(arch) if arch.conservative else NonConservativeCRNN(arch)
 
 

@@ -7,6 +7,7 @@ import math
 import torch
 
 from physdl.config import generator_device
+from physdl.ops.checks import check_int, finite_tensor
 
 
 def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
@@ -17,8 +18,12 @@ def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None =
 
     Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
     """
-    if count < 1 or modes < 1 or x.dim() != 1:
-        raise ValueError(f"need count >= 1, modes >= 1 and a vector x, got {count}, {modes}, {tuple(x.shape)}")
+    count, modes = check_int(count, "count", 1), check_int(modes, "modes", 1)
+    x = finite_tensor(x, "x")
+    if x.dim() != 1 or not len(x):
+        raise ValueError(f"x must be a non-empty vector of node coordinates, got shape {tuple(x.shape)}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     k = torch.arange(1, modes + 1, dtype=x.dtype, device=x.device)
     # drawn where the generator lives (the same numbers on every device), used where x is
     a = torch.rand(count, modes, generator=generator, device=generator_device(generator), dtype=x.dtype).to(x.device)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from physdl.diffphys.model import InitialStateNet, final_state
-from physdl.ops.grid import Grid
+from physdl.diffphys.model import InitialStateNet, check_states, final_state
+from physdl.ops.checks import check_bool, check_int, check_real, finite_tensor
+from physdl.ops.grid import Grid, positive_float
 from physdl.pde import advection, burgers
 from physdl.pde.stepper import Stepper
 from physdl.sampling import step_generator
-from physdl.train import History, fit
+from physdl.train import History, NonFiniteLossError, fit
 
 
 def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, dt: float, dx: float,
@@ -28,11 +30,15 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
 
     Used in :ref:`03-advection-recovering-a-velocity-field`.
     """
-    if not (d0.dim() == target.dim() == u_init.dim() == 1 and d0.shape == target.shape == u_init.shape):
+    for name, v in (("d0", d0), ("target", target), ("u_init", u_init)):
+        if finite_tensor(v, name).dim() != 1 or len(v) < 2:
+            raise ValueError(f"{name} must be a vector (n,) with n >= 2, got shape {tuple(v.shape)}")
+    if not d0.shape == target.shape == u_init.shape:
         raise ValueError(f"d0, target and u_init must be vectors of one length, got "
                          f"{tuple(d0.shape)}, {tuple(target.shape)}, {tuple(u_init.shape)}")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+    dt, dx = positive_float(dt, "dt"), positive_float(dx, "dx")
+    steps, iterations = check_int(steps, "steps", 1), check_int(iterations, "iterations", 0)
+    lr, momentum = check_real(lr, "lr", 0, lo_open=True), check_real(momentum, "momentum", 0, 1, hi_open=True)
     grid = Grid(d0.shape[-1], dx, bc)
     advection.Advection(grid, dt, u_init)  # checks the CFL bound of the first guess
     u = nn.Parameter(u_init.detach().clone())
@@ -81,6 +87,8 @@ def unrolled_loss(solver: Stepper, u0: torch.Tensor, target: torch.Tensor, steps
 
     Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
+    check_states(u0, "u0")
+    check_states(target, "target")
     if u0.shape != target.shape:
         raise ValueError(f"u0 {tuple(u0.shape)} and target {tuple(target.shape)} must have the same shape")
     return (final_state(solver, u0, steps) - target).pow(2).mean()
@@ -93,15 +101,25 @@ def gradient_step(loss_fn: Callable[[torch.Tensor], torch.Tensor], u: torch.Tens
 
     Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    finite_tensor(u, "u")
     if not (u.is_leaf and u.requires_grad):
         raise ValueError("u must be a leaf tensor that requires gradients: u = u.detach().requires_grad_(True)")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+    lr = check_real(lr, "lr", 0, lo_open=True)
     loss = loss_fn(u)
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        raise TypeError(f"loss_fn must return a one-element tensor, got {type(loss).__name__}")
     (grad,) = torch.autograd.grad(loss, u)
     with torch.no_grad():
         u -= lr * grad
     return loss
+
+
+def _check_loss(losses: list[float], lr: float) -> None:
+    """``NonFiniteLossError`` when the last loss of :func:`fit_initial_state` is NaN or Inf."""
+    if not math.isfinite(losses[-1]):
+        raise NonFiniteLossError(f"the loss became {losses[-1]} at update {len(losses) - 1}; lower lr (now {lr}) or dt")
 
 
 def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float, dt: float, dx: float,
@@ -122,12 +140,14 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
 
     Explained in :ref:`04-burgers-dp-the-lecture-s-experiment`.
     """
-    if updates < 0 or steps < 1:
-        raise ValueError(f"need updates >= 0 and steps >= 1, got {updates}, {steps}")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    if u0 is not None and u0.shape != target.shape:
-        raise ValueError(f"u0 must have the target's shape {tuple(target.shape)}, got {tuple(u0.shape)}")
+    check_states(target, "target")
+    steps, updates = check_int(steps, "steps", 1), check_int(updates, "updates", 0)
+    lr, dx = check_real(lr, "lr", 0, lo_open=True), positive_float(dx, "dx")
+    compile = check_bool(compile, "compile")
+    if u0 is not None:
+        check_states(u0, "u0")
+        if u0.shape != target.shape:
+            raise ValueError(f"u0 must have the target's shape {tuple(target.shape)}, got {tuple(u0.shape)}")
     solver = burgers.solver(burgers.domain(target.shape[-1], bc), dt, nu)
     if abs(solver.grid.dx - dx) > 1e-12 * dx:
         raise ValueError(f"dx = {dx} is not the spacing {solver.grid.dx} of {target.shape[-1]} nodes on [-1, 1] ({bc})")
@@ -148,9 +168,11 @@ def fit_initial_state(target: torch.Tensor, steps: int, updates: int, lr: float,
         loss = gradient_step(loss_fn, u, lr)
         result.update_seconds.append(time.perf_counter() - t0)
         result.loss.append(float(loss.detach()))
+        _check_loss(result.loss, lr)
     result.seconds = sum(result.update_seconds)
     with torch.no_grad():
         result.loss.append(float(mse(u)))
+    _check_loss(result.loss, lr)
     result.u0 = u.detach()
     return result
 
@@ -166,8 +188,15 @@ def train_through_solver(net: InitialStateNet, targets: torch.Tensor, steps: int
 
     Used in :ref:`04-burgers-dp-a-network-trained-through-the-solver`.
     """
-    if targets.dim() != 2 or len(targets) < 1:
+    if not isinstance(net, InitialStateNet):
+        raise TypeError(f"net must be an InitialStateNet, got {type(net).__name__}")
+    if finite_tensor(targets, "targets").dim() != 2 or len(targets) < 1:
         raise ValueError(f"targets must be shaped (count, n), got {tuple(targets.shape)}")
+    if targets.shape[1] != net.mlp.in_features:
+        raise ValueError(f"targets have {targets.shape[1]} nodes, the network {net.mlp.in_features}")
+    steps, iterations = check_int(steps, "steps", 1), check_int(iterations, "iterations", 0)
+    lr, dx = check_real(lr, "lr", 0, lo_open=True), positive_float(dx, "dx")
+    batch_size, seed = check_int(batch_size, "batch_size", 1), check_int(seed, "seed", 0)
     solver = burgers.solver(burgers.domain(targets.shape[-1]), dt, nu)
     if abs(solver.grid.dx - dx) > 1e-12 * dx:
         raise ValueError(f"dx = {dx} is not the spacing {solver.grid.dx} of {targets.shape[-1]} nodes on [-1, 1]")

@@ -151,7 +151,7 @@ def as_float(x: object, name: str) -> float:
 
 def check_real(x: object, name: str, lo: float | None = None, hi: float | None = None, *,
                lo_open: bool = False, hi_open: bool = False) -> float:
-    """:func:`as_float`, then checked to be finite and within the bounds.
+    """:func:`as_float`, then checked to be finite and within the bounds (``None``: unbounded).
 
     ``lo_open`` / ``hi_open`` exclude the bound itself; ``TypeError`` / ``ValueError`` naming
     ``name`` otherwise.
@@ -160,8 +160,8 @@ def check_real(x: object, name: str, lo: float | None = None, hi: float | None =
     below = lo is not None and (value <= lo if lo_open else value < lo)
     above = hi is not None and (value >= hi if hi_open else value > hi)
     if not math.isfinite(value) or below or above:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
+        left = "(" if lo_open or lo is None else "["
+        right = ")" if hi_open or hi is None else "]"
         span = f" in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
         raise ValueError(f"{name} must be a finite number{span}, got {value!r}")
     return value

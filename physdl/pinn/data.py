@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from physdl.config import generator_device
+from physdl.config import as_device, generator_device
+from physdl.ops.checks import check_dtype, check_int, check_real, finite_tensor
 from physdl.sampling import step_generator
 
 COORDINATES = ("x", "t")
@@ -20,13 +21,18 @@ class Domain:
     t: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
+        for name in COORDINATES:  # stored as a pair of plain floats
+            span = getattr(self, name)
+            if isinstance(span, (str, bytes)) or not hasattr(span, "__len__") or len(span) != 2:
+                raise ValueError(f"{name} must be a pair of numbers (low, high), got {span!r}")
+            object.__setattr__(self, name, (check_real(span[0], name), check_real(span[1], name)))
         if not (self.x[0] < self.x[1] and self.t[0] < self.t[1]):
             raise ValueError(f"empty domain x={self.x}, t={self.t}")
 
     def check(self, points: torch.Tensor, atol: float = 1e-9) -> torch.Tensor:
         """Return ``points`` after checking their shape ``(n, 2)`` and that they lie inside."""
-        if points.dim() != 2 or points.shape[1] != 2:
-            raise ValueError(f"points must be shaped (n, 2) with columns (x, t), got {tuple(points.shape)}")
+        check_points(points)
+        atol = check_real(atol, "atol", 0)
         for k, (lo, hi) in enumerate((self.x, self.t)):
             c = points[:, k]
             if torch.any(c < lo - atol) or torch.any(c > hi + atol):
@@ -36,11 +42,32 @@ class Domain:
         return points
 
 
+def check_points(points: object, name: str = "points") -> torch.Tensor:
+    """``points`` if it is a finite floating-point ``(n, 2)`` tensor with ``n >= 1`` (columns
+    ``x, t``); ``TypeError`` / ``ValueError`` naming ``name`` otherwise."""
+    points = finite_tensor(points, name)
+    if points.dim() != 2 or points.shape[1] != 2 or not len(points):
+        raise ValueError(f"{name} must be shaped (n, 2) with columns (x, t) and n >= 1, got {tuple(points.shape)}")
+    return points
+
+
+def check_domain(domain: object) -> Domain:
+    if not isinstance(domain, Domain):
+        raise TypeError(f"domain must be a physdl.pinn.Domain, got {type(domain).__name__}")
+    return domain
+
+
+def check_generator(generator: object) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+
+
 def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = None,
                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``n`` points drawn uniformly in the domain, ``(n, 2)``."""
-    if n < 1:
-        raise ValueError(f"n must be positive, got {n}")
+    n, dtype = check_int(n, "n", 1), check_dtype(dtype)
+    check_domain(domain)
+    check_generator(generator)
     u = torch.rand(n, 2, generator=generator, device=generator_device(generator), dtype=dtype)
     lo = torch.tensor([domain.x[0], domain.t[0]], dtype=dtype, device=u.device)
     hi = torch.tensor([domain.x[1], domain.t[1]], dtype=dtype, device=u.device)
@@ -52,8 +79,11 @@ def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
     Used in :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
     """
-    if x.dim() != 1 or t.dim() != 1:
-        raise ValueError("x and t must be vectors")
+    for name, v in (("x", x), ("t", t)):
+        if finite_tensor(v, name).dim() != 1 or not len(v):
+            raise ValueError(f"{name} must be a non-empty vector, got shape {tuple(v.shape)}")
+    if x.dtype != t.dtype or x.device != t.device:
+        raise ValueError(f"x and t must share a dtype and device, got {x.dtype} on {x.device} and {t.dtype} on {t.device}")
     T, X = torch.meshgrid(t, x, indexing="ij")
     return torch.stack([X.reshape(-1), T.reshape(-1)], dim=1)
 
@@ -61,8 +91,8 @@ def grid_points(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def initial_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32,
                    device: torch.device | str = "cpu") -> torch.Tensor:
     """``n`` evenly spaced points on the line ``t = t0``, ``(n, 2)`` on ``device``."""
-    if n < 2:
-        raise ValueError(f"need at least 2 initial points, got {n}")
+    n, dtype, device = check_int(n, "n", 2), check_dtype(dtype), as_device(device, "device")
+    check_domain(domain)
     x = torch.linspace(*domain.x, n, dtype=dtype, device=device)
     return torch.stack([x, torch.full_like(x, domain.t[0])], dim=1)
 
@@ -71,8 +101,8 @@ def boundary_points(n: int, domain: Domain, dtype: torch.dtype = torch.float32,
                     device: torch.device | str = "cpu") -> torch.Tensor:
     """``n`` evenly spaced times on each of the walls ``x = x0`` and ``x = x1``, ``(2 n, 2)`` on
     ``device``."""
-    if n < 2:
-        raise ValueError(f"need at least 2 boundary points per wall, got {n}")
+    n, dtype, device = check_int(n, "n", 2), check_dtype(dtype), as_device(device, "device")
+    check_domain(domain)
     t = torch.linspace(*domain.t, n, dtype=dtype, device=device)
     return torch.cat([torch.stack([torch.full_like(t, xw), t], dim=1) for xw in domain.x])
 
@@ -86,13 +116,13 @@ class ResampledPoints:
     """
 
     def __init__(self, n: int, domain: Domain, seed: int = 0, dtype: torch.dtype = torch.float32) -> None:
-        if n < 1:
-            raise ValueError(f"n must be positive, got {n}")
-        self.n, self.domain, self.seed, self.dtype = n, domain, seed, dtype
+        self.n, self.domain = check_int(n, "n", 1), check_domain(domain)
+        self.seed, self.dtype = check_int(seed, "seed", 0), check_dtype(dtype)
         self._step: int | None = None
         self._points: torch.Tensor | None = None
 
     def __call__(self, step: int) -> torch.Tensor:
+        step = check_int(step, "step", 0)
         if step != self._step:
             gen = step_generator(self.seed, step, "collocation")
             self._points = uniform_points(self.n, self.domain, gen, self.dtype)
@@ -105,7 +135,7 @@ class FixedPoints:
     """The same collocation points at every step (the lecture's setup)."""
 
     def __init__(self, points: torch.Tensor) -> None:
-        self.points = points
+        self.points = check_points(points)
 
     def __call__(self, step: int) -> torch.Tensor:
         return self.points

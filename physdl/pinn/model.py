@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 from physdl.nn import taylor
+from physdl.nn.inference import check_model
 from physdl.nn.positive import PositiveParameters
-from physdl.pinn.data import Domain
+from physdl.ops.checks import check_real
+from physdl.pinn.data import Domain, check_domain, check_points
 
 
 class PINN(nn.Module):
@@ -26,12 +28,23 @@ class PINN(nn.Module):
 
     def __init__(self, net: nn.Module, coefficients: Mapping[str, float], learn: Sequence[str] = ()) -> None:
         super().__init__()
+        check_model(net, "net")
+        if not isinstance(coefficients, Mapping) or not all(isinstance(k, str) and k.isidentifier() for k in coefficients):
+            raise TypeError(f"coefficients must be a mapping of names (identifiers: the equation takes them as keywords) "
+                            f"to numbers, got {coefficients!r}")
+        if isinstance(learn, str) or not all(isinstance(k, str) for k in learn):
+            raise TypeError(f"learn must be a sequence of coefficient names (['nu'], not 'nu'), got {learn!r}")
         unknown = set(learn) - set(coefficients)
         if unknown:
             raise ValueError(f"cannot learn {sorted(unknown)}: not among the coefficients {sorted(coefficients)}")
+        values = {k: check_real(v, f"coefficients[{k!r}]") for k, v in coefficients.items()}
+        for k in learn:
+            if values[k] <= 0:
+                raise ValueError(f"coefficients[{k!r}] must be positive to be learned (it is stored as a logarithm), "
+                                 f"got {values[k]}")
         self.net = net
-        self.fixed = {k: float(v) for k, v in coefficients.items() if k not in learn}
-        self.log_coefficients = PositiveParameters({k: coefficients[k] for k in learn})
+        self.fixed = {k: v for k, v in values.items() if k not in learn}
+        self.log_coefficients = PositiveParameters({k: values[k] for k in learn})
 
     def coefficients(self) -> dict[str, torch.Tensor | float]:
         """The PDE's coefficients, learned ones as (differentiable) tensors."""
@@ -64,6 +77,10 @@ class HardConstraint(nn.Module):
     def __init__(self, net: nn.Module, lift: Callable[[torch.Tensor], torch.Tensor],
                  envelope: Callable[[torch.Tensor], torch.Tensor]) -> None:
         super().__init__()
+        check_model(net, "net")
+        for name, fn in (("lift", lift), ("envelope", envelope)):
+            if not callable(fn):
+                raise TypeError(f"{name} must be callable (points (n, 2) -> (n, 1)), got {type(fn).__name__}")
         self.net, self.lift, self.envelope = net, lift, envelope
         self._last: tuple | None = None  # (points, keys, lift jet, envelope jet)
 
@@ -99,9 +116,14 @@ def zero_dirichlet(net: nn.Module, initial: Callable[[torch.Tensor], torch.Tenso
 
     Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
-    (x0, x1), (t0, t1) = domain.x, domain.t
+    check_model(net, "net")
+    if not callable(initial):
+        raise TypeError(f"initial must be callable (positions (n,) -> values (n,)), got {type(initial).__name__}")
+    (x0, x1), (t0, t1) = check_domain(domain).x, domain.t
     walls = initial(torch.tensor([x0, x1], dtype=torch.float64, device="cpu"))
-    if walls.shape != (2,) or walls.abs().max() > 1e-6:
+    if not isinstance(walls, torch.Tensor) or walls.shape != (2,):
+        raise ValueError(f"initial must map positions (n,) to values (n,); for 2 positions it returned {walls!r}")
+    if not bool(torch.isfinite(walls).all()) or walls.abs().max() > 1e-6:
         raise ValueError(f"the initial condition must be 0 on both walls for zero Dirichlet walls, got {walls.tolist()}")
 
     def lift(p: torch.Tensor) -> torch.Tensor:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
+from physdl.config import as_device
 from physdl.nn import taylor
-from physdl.pinn.data import COORDINATES
+from physdl.nn.inference import check_model
+from physdl.ops.checks import broadcast_field, check_bool, check_choice, check_dtype, check_int, check_real, check_tensor, finite_tensor
+from physdl.pinn.data import COORDINATES, check_points
 from physdl.pinn.model import PINN, HardConstraint
 from physdl.train import History, fit
 
@@ -30,6 +35,9 @@ class Derivatives:
     """
 
     def __init__(self, u: torch.Tensor, points: torch.Tensor, names: Sequence[str] = COORDINATES) -> None:
+        check_tensor(points, "points")
+        check_tensor(u, "u")
+        names = _check_names(names, points)
         if u.shape != (points.shape[0], 1):
             raise ValueError(f"u must be shaped (n, 1) = ({points.shape[0]}, 1), got {tuple(u.shape)}")
         if not points.requires_grad:
@@ -38,9 +46,7 @@ class Derivatives:
         self._cache: dict[tuple[str, ...], torch.Tensor] = {(): u}
 
     def __call__(self, *names: str) -> torch.Tensor:
-        for n in names:
-            if n not in self.names:
-                raise ValueError(f"unknown coordinate {n!r}; the coordinates are {self.names}")
+        _check_derivative(names, self.names)
         key = tuple(names)
         if key not in self._cache:
             lower = self(*key[:-1])
@@ -50,17 +56,52 @@ class Derivatives:
         return self._cache[key]
 
 
+def _check_names(names: object, points: torch.Tensor) -> tuple[str, ...]:
+    """One coordinate name per column of ``points``, all different."""
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a sequence of coordinate names such as ('x', 't'), got {names!r}")
+    names = tuple(names)
+    if points.dim() != 2 or len(names) != points.shape[1] or len(set(names)) != len(names):
+        raise ValueError(f"names must name each column of points {tuple(points.shape)} once, got {names}")
+    return names
+
+
+def _check_derivative(names: tuple, known: tuple[str, ...]) -> None:
+    for n in names:
+        if n not in known:
+            raise ValueError(f"unknown coordinate {n!r}; the coordinates are {known}")
+
+
+def _check_derivatives(d: object) -> None:
+    if not (callable(d) and isinstance(getattr(d, "u", None), torch.Tensor)):
+        raise TypeError(f"d must be a Derivatives (or JetDerivatives) of the network, got {type(d).__name__}")
+
+
+def _coefficient(value: object, name: str, u: torch.Tensor) -> torch.Tensor | float:
+    """A PDE coefficient: a non-negative number, a finite 0-d tensor (a learned one, kept in the
+    graph) or a finite tensor of point-wise values that broadcasts to ``u`` ``(n, 1)`` without growing it."""
+    if isinstance(value, torch.Tensor) and value.dim():
+        return broadcast_field(value, u, name)
+    if isinstance(value, torch.Tensor) and value.requires_grad:
+        return finite_tensor(value, name)
+    return check_real(value, name, 0)
+
+
 def burgers(d: Derivatives, nu: torch.Tensor | float) -> torch.Tensor:
     """Residual of Burgers' equation, ``u_t + u u_x - nu u_xx``.
 
     Explained in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`02-burgers-pinn-4-what-pinns-cost-and-what-they-are-good-for`.
     """
+    _check_derivatives(d)
+    nu = _coefficient(nu, "nu", d.u)
     return d("t") + d.u * d("x") - nu * d("x", "x")
 
 
 def heat(d: Derivatives, kappa: torch.Tensor | float) -> torch.Tensor:
     """Residual of the heat equation, ``u_t - kappa u_xx``."""
+    _check_derivatives(d)
+    kappa = _coefficient(kappa, "kappa", d.u)
     return d("t") - kappa * d("x", "x")
 
 
@@ -89,11 +130,23 @@ class PINNLoss:
     forward_mode: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.model, PINN):
+            raise TypeError(f"model must be a physdl.pinn.PINN, got {type(self.model).__name__}")
+        for name in ("equation", "collocation"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{name} must be callable, got {type(getattr(self, name)).__name__}")
+        points = finite_tensor(self.data_points, "data_points")
+        if points.dim() != 2 or points.shape[1] != 2:  # no rows at all is allowed (a hard-constrained ansatz)
+            raise ValueError(f"data_points must be shaped (n, 2) with columns (x, t), got {tuple(points.shape)}")
+        finite_tensor(self.data_values, "data_values")
         if self.data_values.shape != (self.data_points.shape[0], 1):
             raise ValueError(f"data_values must be shaped (n, 1) = ({self.data_points.shape[0]}, 1), "
                              f"got {tuple(self.data_values.shape)}")
-        if self.alpha0 < 0 or self.alpha1 < 0:
-            raise ValueError(f"loss weights must be non-negative, got {self.alpha0}, {self.alpha1}")
+        if self.data_values.dtype != points.dtype or self.data_values.device != points.device:
+            raise ValueError("data_values must have the dtype and device of data_points")
+        self.alpha0 = check_real(self.alpha0, "alpha0", 0)
+        self.alpha1 = check_real(self.alpha1, "alpha1", 0)
+        self.forward_mode = check_bool(self.forward_mode, "forward_mode")
 
     def residual(self, points: torch.Tensor) -> torch.Tensor:
         """PDE residual of the model at ``points``, ``(n, 1)`` (differentiable)."""
@@ -149,7 +202,15 @@ class JetDerivatives:
 
     def __init__(self, net: nn.Module, points: torch.Tensor, keys: set[tuple[str, ...]],
                  names: Sequence[str] = COORDINATES) -> None:
-        self.names = tuple(names)
+        check_model(net, "net")
+        inner = net.net if isinstance(net, HardConstraint) else net
+        if not taylor.supports(inner):
+            raise TypeError(f"net must be a tanh physdl.nn.MLP (or a HardConstraint around one), got {type(inner).__name__}")
+        self.names = _check_names(names, check_points(points))
+        if isinstance(keys, (str, bytes)) or not all(isinstance(k, tuple) and len(k) <= 2 for k in keys):
+            raise TypeError(f"keys must be a set of derivative names up to second order, such as {{('x', 'x')}}; got {keys!r}")
+        for key in keys:
+            _check_derivative(key, self.names)
         index = {n: i for i, n in enumerate(self.names)}
         wanted = [tuple(index[n] for n in key) for key in keys]
         values = net.jet(points, wanted) if isinstance(net, HardConstraint) else taylor.jet(net, points, wanted)
@@ -172,12 +233,30 @@ def jet_keys(model: PINN, equation: Equation, dtype: torch.dtype = torch.float32
     is above second order; else ``None`` (the residual then needs autograd, which
     differentiates the network twice).
     """
+    _check_residual_args(model, equation)
+    dtype, device = check_dtype(dtype), as_device(device, "device")
     inner = model.net.net if isinstance(model.net, HardConstraint) else model.net
     if not taylor.supports(inner):
         return None
-    probe = _Recorder(dtype, torch.device(device))
+    probe = _Recorder(dtype, device)
     equation(probe, **model.coefficients())
     return probe.keys if all(len(key) <= 2 for key in probe.keys) else None
+
+
+def _check_residual_args(model: object, equation: object) -> None:
+    """``model`` is a :class:`PINN` and ``equation`` takes its coefficients by name."""
+    if not isinstance(model, PINN):
+        raise TypeError(f"model must be a physdl.pinn.PINN, got {type(model).__name__}")
+    if not callable(equation):
+        raise TypeError(f"equation must be callable (d, **coefficients) -> residual, got {type(equation).__name__}")
+    names = (*model.fixed, *model.log_coefficients.names)
+    try:
+        inspect.signature(equation).bind(None, **dict.fromkeys(names))
+    except TypeError as err:
+        raise TypeError(f"equation {getattr(equation, '__name__', equation)!r} does not take the model's coefficients "
+                        f"{sorted(names)} ({err})") from None
+    except ValueError:  # no signature to read (a builtin): the call itself will tell
+        pass
 
 
 def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode: bool = False) -> torch.Tensor:
@@ -190,6 +269,9 @@ def residual(model: PINN, points: torch.Tensor, equation: Equation, forward_mode
     that ``torch.compile`` can trace in one piece. ``forward_mode=True`` asks for it (autograd
     is the default, and the fallback for any other network).
     """
+    _check_residual_args(model, equation)
+    check_points(points)
+    forward_mode = check_bool(forward_mode, "forward_mode")
     coefficients = model.coefficients()
     if forward_mode:
         keys = jet_keys(model, equation, points.dtype, points.device)
@@ -210,7 +292,11 @@ def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_si
 
     Explained in :ref:`02-burgers-pinn-2-a-well-configured-pinn`.
     """
-    if not 0 < n <= len(candidates):
+    if not isinstance(loss, PINNLoss):
+        raise TypeError(f"loss must be a PINNLoss, got {type(loss).__name__}")
+    check_points(candidates, "candidates")
+    batch_size = check_int(batch_size, "batch_size", 1)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 0 < n <= len(candidates):
         raise ValueError(f"n must be between 1 and the number of candidates ({len(candidates)}), got {n}")
     dev = loss.data_points.device
     with torch.enable_grad():  # the autograd residual needs it even when no gradient is kept
@@ -259,10 +345,15 @@ def train_pinn(
     Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
-    if adam_steps < 0 or lbfgs_steps < 0:
-        raise ValueError("step counts must be non-negative")
-    if lbfgs_history < 1:
-        raise ValueError(f"lbfgs_history must be positive, got {lbfgs_history}")
+    if not isinstance(loss, PINNLoss):
+        raise TypeError(f"loss must be a PINNLoss, got {type(loss).__name__}")
+    adam_steps, lbfgs_steps = check_int(adam_steps, "adam_steps", 0), check_int(lbfgs_steps, "lbfgs_steps", 0)
+    lbfgs_history, validate_every = check_int(lbfgs_history, "lbfgs_history", 1), check_int(validate_every, "validate_every", 1)
+    lr, compile = check_real(lr, "lr", 0, lo_open=True), check_bool(compile, "compile")
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    for name, fn in (("validate", validate), ("lbfgs_collocation", lbfgs_collocation)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     model = loss.model
     if compile and not (loss.forward_mode and jet_keys(model, loss.equation) is not None):
         raise ValueError("compile=True needs a loss with forward_mode=True on a tanh MLP (torch.compile "
