@@ -137,10 +137,13 @@ def pick(goods: Sequence[Any], bads: Sequence[tuple[Any, str]] = (), bad_chance:
     return draw_pick()
 
 
-def bad_rate() -> st.SearchStrategy[float]:
-    """How often each argument of one example is drawn bad: never in two fifths of the examples
-    (so that calls with many arguments still reach their result), else rarely or often."""
-    return st.sampled_from([0.0, 0.0, 0.05, 0.1, 0.3])
+def bad_rate(clean: float = 0.4) -> st.SearchStrategy[float]:
+    """How often each argument of one example is drawn bad: never in a share ``clean`` of the
+    examples (so that calls with many arguments still reach their result), else rarely or often."""
+    @st.composite
+    def draw_rate(draw) -> float:
+        return 0.0 if draw(st.floats(0, 1)) < clean else draw(st.sampled_from([0.05, 0.1, 0.3]))
+    return draw_rate()
 
 
 def fixed(value: Any) -> st.SearchStrategy[Arg]:

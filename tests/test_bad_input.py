@@ -400,3 +400,43 @@ def test_crnn_configs_fail_at_construction_not_in_generation():
         net(torch.zeros(1, 3, 1, 4, 4), input_noise=-0.1)
     with pytest.raises(ValueError, match="device='xla'"):
         crnn.generate(crnn.SequenceConfig(grid=4, dims=2, sequences=1, frames=2, cells=(1,)), device="xla")
+
+
+def test_pinn_refuses_silent_broadcasts_and_mismatched_equations():
+    from physdl import pinn as P
+    from physdl.nn import MLP
+
+    p = torch.rand(3, 2, dtype=torch.float64, requires_grad=True)
+    d = P.Derivatives(p.sum(1, keepdim=True), p)
+    with pytest.raises(ValueError, match="nu of shape"):
+        P.burgers(d, torch.ones(2, dtype=torch.float64))  # broadcast (3, 1) to (3, 2) before
+    model = P.PINN(MLP(2, 1, [4]), {"nu": 0.1})
+    with pytest.raises(TypeError, match="does not take the model's coefficients"):
+        P.residual(model, torch.rand(4, 2), P.heat)  # "unexpected keyword argument 'nu'" before
+    with pytest.raises(TypeError, match=r"learn must be a sequence"):
+        P.PINN(MLP(2, 1, [4]), {"nu": 0.1}, learn="nu")
+    with pytest.raises(ValueError, match="points contains NaN"):
+        P.FixedPoints(torch.full((2, 2), math.nan))
+    assert P.Domain(x=(np.float32(-1), 1)).x == (-1.0, 1.0)
+
+
+def test_safe_names_empty_splits_bool_signs_and_bad_indices(tmp_path, monkeypatch):
+    from physdl import safe
+    from physdl.safe.data import SimulationIndexError
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path))
+    cfg = safe.HeatVideoConfig(n=8, steps=4, save_every=2, grains=(2, 3), runs=1, train_fraction=1.0)
+    with pytest.raises(ValueError, match="which='test' holds no simulation"):
+        safe.heat_videos(cfg, "test")  # torch.stack of nothing (a RuntimeError) before
+    with pytest.raises(SimulationIndexError, match="index: simulation 2"):
+        safe.simulation(cfg, 2)
+    with pytest.raises(ValueError):  # also a ValueError, like every bad argument
+        safe.simulation(cfg, 2)
+    videos = safe.heat_videos(cfg)
+    model = safe.build_model(videos.dt_save, videos.dx, safe.SafeConfig(channels=2, d_model=4, heads=2, pool=2))
+    with pytest.raises(TypeError, match="sign must be an integer, got bool"):
+        safe.fit_estimator(model, videos.frames[0], True, 1, 1e-3, safe.SafeConfig())  # True counted as +1 before
+    with pytest.raises(ValueError, match="alpha must be a number or hold one value per sample"):
+        model.operator(videos.frames[:1, 0], torch.zeros(1, 2))  # a raw reshape error before
+    with pytest.raises(ValueError, match="d_model"):
+        safe.SafeConfig(d_model=6, heads=4)  # failed only when the model was built

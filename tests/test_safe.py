@@ -149,7 +149,7 @@ def test_operator_bad_input():
     with pytest.raises(ValueError, match="method"):
         safe.SafeOperator(0.25, 0.5, 5, method="implicit")
     op = safe.SafeOperator(0.25, 0.5, 5)
-    with pytest.raises(ValueError, match="alpha has 2 entries"):
+    with pytest.raises(ValueError, match=r"alpha must be a number or hold one value per sample \(1\)"):
         op(torch.zeros(1, 3, 1, 8, 8), torch.tensor([0.1, 0.2]))
     with pytest.raises(ValueError, match="direction"):
         safe.frame_pairs(torch.zeros(1, 3, 1, 8, 8), torch.ones(1), "backward")

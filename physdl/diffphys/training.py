@@ -12,7 +12,7 @@ from torch import nn
 
 from physdl.diffphys.model import InitialStateNet, check_states, final_state
 from physdl.ops.checks import check_bool, check_int, check_real, finite_tensor
-from physdl.ops.grid import Grid, positive_float
+from physdl.ops.grid import Grid, as_boundary, positive_float
 from physdl.pde import advection, burgers
 from physdl.pde.stepper import Stepper
 from physdl.sampling import step_generator
@@ -39,7 +39,7 @@ def fit_velocity(d0: torch.Tensor, target: torch.Tensor, u_init: torch.Tensor, d
     dt, dx = positive_float(dt, "dt"), positive_float(dx, "dx")
     steps, iterations = check_int(steps, "steps", 1), check_int(iterations, "iterations", 0)
     lr, momentum = check_real(lr, "lr", 0, lo_open=True), check_real(momentum, "momentum", 0, 1, hi_open=True)
-    grid = Grid(d0.shape[-1], dx, bc)
+    grid = Grid(d0.shape[-1], dx, as_boundary(bc, name="bc"))
     advection.Advection(grid, dt, u_init)  # checks the CFL bound of the first guess
     u = nn.Parameter(u_init.detach().clone())
     holder = nn.Module()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from physdl import deprecation
-from physdl.safe.model import (
-    DIRECTIONS,
-)
+from physdl.ops.checks import check_choice, check_int, check_real
+from physdl.safe.model import DIRECTIONS, UNSTABLE
 
 
 @dataclass(frozen=True)
@@ -56,10 +55,31 @@ class SafeConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
+        """Check every field and store plain ``int`` / ``float`` values."""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        for name, least in (("substeps", 1), ("channels", 1), ("d_model", 2), ("heads", 1), ("pool", 1),
+                            ("zero_shot_steps", 0), ("fine_tune_steps", 0), ("phase1_steps", 0), ("phase2_steps", 0),
+                            ("batch_size", 1), ("seed", 0)):
+            put(name, check_int(getattr(self, name), name, least))
+        for name in ("w_phys", "w_recon", "w_identity", "w_bounds"):
+            put(name, check_real(getattr(self, name), name, 0))
+        for name in ("alpha_min", "alpha_max", "lr_estimator", "lr_autoencoder"):
+            put(name, check_real(getattr(self, name), name, 0, lo_open=True))
+        check_choice(self.direction, "direction", DIRECTIONS)
+        check_choice(self.unstable, "unstable", UNSTABLE)
         if not 0 < self.alpha_min < self.alpha_max:
             raise ValueError(f"need 0 < alpha_min < alpha_max, got {self.alpha_min}, {self.alpha_max}")
+        if self.d_model % self.heads or self.d_model % 2:
+            raise ValueError(f"d_model ({self.d_model}) must be even and divisible by heads ({self.heads})")
+
+
+def check_config(cfg: object) -> SafeConfig:
+    """``cfg`` if it is a :class:`SafeConfig`; ``TypeError`` otherwise."""
+    if not isinstance(cfg, SafeConfig):
+        raise TypeError(f"cfg must be a SafeConfig, got {type(cfg).__name__}")
+    return cfg
 
 
 def chapter_config(profile: str | None = None) -> object:

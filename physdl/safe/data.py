@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from physdl.config import as_device
 from physdl.data import cached, is_cached
+from physdl.ops.checks import check_choice, check_finite, check_int, check_real, check_tensor, finite_tensor
 from physdl.ops.grid import Grid
 from physdl.pde import heat
 from physdl.pde.stepper import rollout
@@ -63,8 +65,23 @@ class HeatVideoConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        """Check every field and store plain ``int`` / ``float`` / tuples (a JSON cache key)."""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        for name, least in (("n", 4), ("steps", 1), ("save_every", 1), ("runs", 1), ("seed", 0)):
+            put(name, check_int(getattr(self, name), name, least))
+        put("dx", check_real(self.dx, "dx", 0, lo_open=True))
+        put("dt", check_real(self.dt, "dt", 0, lo_open=True))
+        put("width", check_real(self.width, "width", 0, lo_open=True))
+        put("roughness", check_real(self.roughness, "roughness", 0))
+        put("train_fraction", check_real(self.train_fraction, "train_fraction", 0, 1))
+        put("grains", tuple(check_int(g, "grains", 1) for g in _pair(self.grains, "grains")))
+        put("alpha_range", tuple(check_real(a, "alpha_range") for a in _pair(self.alpha_range, "alpha_range")))
         if self.steps % self.save_every:
             raise ValueError(f"steps ({self.steps}) must be a multiple of save_every ({self.save_every})")
+        if self.grains[0] > self.grains[1]:
+            raise ValueError(f"grains must be (fewest, most) with fewest <= most, got {self.grains}")
         lo, hi = self.alpha_range
         if not 0 < lo <= hi:
             raise ValueError(f"alpha_range must satisfy 0 < low <= high, got {self.alpha_range}")
@@ -107,6 +124,18 @@ class Videos:
     dt_save: float
     dx: float
 
+    def __post_init__(self) -> None:
+        frames = finite_tensor(self.frames, "frames")
+        if frames.dim() != 5 or frames.shape[2] != 1 or frames.shape[1] < 2:
+            raise ValueError(f"frames must be shaped (sims, time >= 2, 1, n, n), got {tuple(frames.shape)}")
+        for name in ("alpha", "index"):
+            value = getattr(self, name)
+            if not isinstance(value, torch.Tensor) or value.shape != (len(frames),):
+                raise ValueError(f"{name} must be a tensor with one entry per simulation ({len(frames)}), got "
+                                 f"{tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}")
+        check_finite(check_tensor(self.alpha, "alpha"), "alpha")
+        self.dt_save, self.dx = check_real(self.dt_save, "dt_save", 0, lo_open=True), check_real(self.dx, "dx", 0, lo_open=True)
+
     @property
     def sign(self) -> torch.Tensor:
         """``(sims,)`` process type: -1 diffusion, +1 mobility."""
@@ -121,9 +150,27 @@ class Videos:
 
     def every(self, k: int) -> "Videos":
         """Every ``k``-th frame: a coarser video with frame interval ``k dt_save``."""
-        if k < 1 or (self.frames.shape[1] - 1) % k:
+        k = check_int(k, "k", 1)
+        if (self.frames.shape[1] - 1) % k:
             raise ValueError(f"frame step {k} must divide the {self.frames.shape[1] - 1} frame intervals")
         return Videos(self.frames[:, ::k], self.alpha, self.index, self.dt_save * k, self.dx)
+
+
+def _pair(value: object, name: str) -> tuple:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (low, high), got {value!r}")
+    return tuple(value)
+
+
+def check_config(cfg: object) -> HeatVideoConfig:
+    """``cfg`` if it is a :class:`HeatVideoConfig`; ``TypeError`` otherwise."""
+    if not isinstance(cfg, HeatVideoConfig):
+        raise TypeError(f"cfg must be a HeatVideoConfig, got {type(cfg).__name__}")
+    return cfg
+
+
+class SimulationIndexError(IndexError, ValueError):
+    """A simulation number outside the set (an ``IndexError``, and a ``ValueError`` like every bad argument)."""
 
 
 def _run_settings(cfg: HeatVideoConfig, run: int) -> tuple[float, torch.Tensor]:
@@ -162,8 +209,10 @@ def simulation(cfg: HeatVideoConfig, index: int, device: torch.device | str | No
     Returns ``{"frames": (time, n, n) float32, "alpha", "dx", "dt", "dt_save", "run"}``
     (the last five are 0-d tensors: the metadata stored with the frames).
     """
+    check_config(cfg)
+    index = check_int(index, "index")
     if not 0 <= index < cfg.simulations:
-        raise IndexError(f"simulation {index} is outside 0..{cfg.simulations - 1}")
+        raise SimulationIndexError(f"index: simulation {index} is outside 0..{cfg.simulations - 1}")
     run, reversed_ = divmod(index, 2)
     diffusion = cached("heat-video", _meta(cfg, run, DIFFUSION),
                        lambda: _record(cfg, run, DIFFUSION, _diffusion_runs(cfg, [run], _device(device))[run]))
@@ -186,7 +235,7 @@ def _record(cfg: HeatVideoConfig, run: int, process: int, frames: torch.Tensor) 
 
 
 def _device(device: torch.device | str | None) -> torch.device:
-    return torch.device(device) if device is not None else torch.device("cpu")
+    return as_device(device, "device") if device is not None else torch.device("cpu")
 
 
 def heat_videos(cfg: HeatVideoConfig, which: str = "all", device: torch.device | str | None = None) -> Videos:
@@ -207,10 +256,12 @@ def heat_videos(cfg: HeatVideoConfig, which: str = "all", device: torch.device |
 
     Used in :ref:`05-safe-the-data`.
     """
+    check_config(cfg)
     split = 2 * cfg.train_runs
     ranges = {"all": range(cfg.simulations), "train": range(split), "test": range(split, cfg.simulations)}
-    if which not in ranges:
-        raise ValueError(f"which must be one of {tuple(ranges)}, got {which!r}")
+    check_choice(which, "which", tuple(ranges))
+    if not ranges[which]:
+        raise ValueError(f"which={which!r} holds no simulation: {cfg.runs} runs with train_fraction {cfg.train_fraction}")
     _generate_missing(cfg, device=_device(device))
     records = [simulation(cfg, i) for i in ranges[which]]
     return Videos(

@@ -15,7 +15,9 @@ from physdl.safe.model import (
     SafeOperator,
     SpectralPairs,
 )
-from physdl.safe.training import _as_video
+from physdl.ops.checks import check_choice, check_int, check_real, finite_tensor
+from physdl.safe.model import DIRECTIONS, check_operator, check_sign_value
+from physdl.safe.training import _as_video, _check_model, _check_videos
 
 
 @torch.no_grad()
@@ -25,10 +27,23 @@ def predict(model: SafeAutoencoder, videos: Videos) -> torch.Tensor:
 
     Used in :ref:`05-safe-the-trained-model`.
     """
+    _check_model(model)
+    _check_videos(videos)
     model.eval()
     device = model_device(model)
     return torch.stack([model(videos.frames[i:i + 1].to(device), videos.sign[i:i + 1].to(device)).alpha[0].cpu()
                         for i in range(len(videos))])
+
+
+def _vector(x: object, name: str) -> torch.Tensor:
+    """``x`` (a tensor or a sequence of numbers) as a finite float64 CPU tensor."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a vector of numbers, got a string")
+    try:
+        t = torch.as_tensor(x, dtype=torch.float64, device="cpu") if not isinstance(x, torch.Tensor) else x
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be a vector of numbers, got {type(x).__name__}") from None
+    return finite_tensor(t, name).to("cpu", torch.float64)
 
 
 def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[str, float]]:
@@ -38,8 +53,7 @@ def recovery_metrics(pred: torch.Tensor, true: torch.Tensor) -> dict[str, dict[s
 
     Used in :ref:`05-safe-zero-shot-recovery`.
     """
-    pred = torch.as_tensor(pred, dtype=torch.float64, device="cpu")
-    true = torch.as_tensor(true, dtype=torch.float64, device="cpu")
+    pred, true = _vector(pred, "pred"), _vector(true, "true")
     if pred.shape != true.shape or pred.dim() != 1:
         raise ValueError(f"pred and true must be matching vectors, got {tuple(pred.shape)} and {tuple(true.shape)}")
     out = {}
@@ -56,11 +70,13 @@ def alpha_landscape(latent: torch.Tensor, sign: int, operator: SafeOperator, mag
 
     Explained in :ref:`05-safe-what-the-method-reduces-to`.
     """
-    if sign not in (-1, 1):
-        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
-    if magnitudes.dim() != 1 or torch.any(magnitudes < 0):
-        raise ValueError("magnitudes must be a vector of non-negative |alpha| values")
-    video = _as_video(latent)
+    sign = check_sign_value(sign)
+    check_operator(operator)
+    check_choice(direction, "direction", DIRECTIONS)
+    magnitudes = finite_tensor(magnitudes, "magnitudes")
+    if magnitudes.dim() != 1 or not len(magnitudes) or torch.any(magnitudes < 0):
+        raise ValueError("magnitudes must be a non-empty vector of non-negative |alpha| values")
+    video = _as_video(latent, "latent")
     sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     pairs = SpectralPairs(operator, video, sgn, direction)
     with torch.no_grad():
@@ -76,11 +92,13 @@ def least_squares_alpha(latent: torch.Tensor, sign: int, operator: SafeOperator,
 
     Explained in :ref:`05-safe-what-the-method-reduces-to`.
     """
+    low, high = check_real(low, "low", 0, lo_open=True), check_real(high, "high", 0, lo_open=True)
     if not 0 < low < high:
         raise ValueError(f"need 0 < low < high, got low = {low}, high = {high}")
-    if sign not in (-1, 1):
-        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
-    video = _as_video(latent)
+    sign, iterations = check_sign_value(sign), check_int(iterations, "iterations", 1)
+    check_operator(operator)
+    check_choice(direction, "direction", DIRECTIONS)
+    video = _as_video(latent, "latent")
     sgn = torch.tensor([float(sign)], dtype=torch.float64, device=video.device)
     pairs = SpectralPairs(operator, video.double(), sgn, direction)
     ratio = (5 ** 0.5 - 1) / 2
@@ -135,6 +153,11 @@ def field_report(model: SafeAutoencoder, frames: torch.Tensor, sign: int, direct
     """
     from physdl.safe.model import frame_pairs, propagation_alpha
 
+    _check_model(model)
+    sign = check_sign_value(sign)
+    check_choice(direction, "direction", DIRECTIONS)
+    if alpha is not None:
+        alpha = check_real(alpha, "alpha")
     video = _as_video(frames).to(model_device(model))
     sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     model.eval()

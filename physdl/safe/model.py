@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from physdl.nn.conv import Conv2d
+from physdl.nn.inference import check_input
+from physdl.ops.checks import check_choice, check_int, check_tensor, finite_tensor
 from physdl.ops.grid import Grid, positive_float
 from physdl.ops.symbols import laplacian_symbol
 from physdl.pde import heat
@@ -41,13 +44,56 @@ UNSTABLE = ("raise", "allow")
 DIRECTIONS = ("stable", "forward")
 
 
-def _alpha_like(alpha: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
+def _alpha_like(alpha: torch.Tensor, field: torch.Tensor, name: str = "alpha") -> torch.Tensor:
     """Reshape ``alpha (batch,)`` to broadcast against ``field (batch, ..., nx, ny)``."""
     if alpha.dim() == 0:
         return alpha
-    if alpha.shape[0] != field.shape[0]:
-        raise ValueError(f"alpha has {alpha.shape[0]} entries but the field batch has {field.shape[0]}")
+    if alpha.dim() != 1 or alpha.shape[0] != field.shape[0]:
+        raise ValueError(f"{name} must be a number or hold one value per sample ({field.shape[0]}), "
+                         f"got shape {tuple(alpha.shape)}")
     return alpha.reshape(alpha.shape[0], *([1] * (field.dim() - 1)))
+
+
+def check_operator(operator: object) -> "SafeOperator":
+    """``operator`` if it is a :class:`SafeOperator`; ``TypeError`` otherwise."""
+    if not isinstance(operator, SafeOperator):
+        raise TypeError(f"operator must be a SafeOperator, got {type(operator).__name__}")
+    return operator
+
+
+def check_sign(sign: object, batch: int, like: torch.Tensor, name: str = "sign") -> torch.Tensor:
+    """``sign`` (numbers or a tensor, one per video) as a ``(batch,)`` tensor of -1 and +1 like ``like``."""
+    if isinstance(sign, (str, bytes)):
+        raise TypeError(f"{name} must be -1 / +1 per video, got a string")
+    try:
+        values = torch.as_tensor(sign, device=like.device)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be -1 / +1 per video (numbers or a tensor), got {type(sign).__name__}") from None
+    if values.dtype == torch.bool or values.is_complex():
+        raise TypeError(f"{name} must be -1 / +1 per video, got a {values.dtype} tensor")
+    values = values.to(like.dtype).reshape(-1)
+    if values.shape[0] != batch or not bool((values.abs() == 1).all()):
+        raise ValueError(f"{name} must hold -1 (diffusion) or +1 (mobility) for each of the {batch} videos, "
+                         f"got {values.tolist()}")
+    return values
+
+
+def check_sign_value(sign: object) -> int:
+    """One video's process type: the integer -1 (diffusion) or +1 (mobility)."""
+    value = check_int(sign, "sign")
+    if value not in (-1, 1):
+        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {value}")
+    return value
+
+
+def _alpha_tensor(alpha: object, like: torch.Tensor) -> torch.Tensor:
+    """``alpha`` (a number, 0-d or ``(batch,)`` tensor) as a tensor of ``like``'s dtype and device."""
+    if isinstance(alpha, torch.Tensor):
+        check_tensor(alpha, "alpha")
+        return alpha.to(like.dtype)
+    if isinstance(alpha, (str, bytes, bool)) or not isinstance(alpha, (int, float, np.floating, np.integer)):
+        raise TypeError(f"alpha must be a number or a tensor, got {type(alpha).__name__}")
+    return torch.as_tensor(float(alpha), dtype=like.dtype, device=like.device)
 
 
 class SafeOperator(nn.Module):
@@ -70,12 +116,9 @@ class SafeOperator(nn.Module):
                  unstable: str = "raise") -> None:
         super().__init__()
         dt_save, dx = positive_float(dt_save, "dt_save"), positive_float(dx, "dx")
-        if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
-            raise ValueError(f"substeps must be an integer of at least 1, got {substeps!r}")
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-        if unstable not in UNSTABLE:
-            raise ValueError(f"unstable must be one of {UNSTABLE}, got {unstable!r}")
+        substeps = check_int(substeps, "substeps", 1)
+        check_choice(method, "method", METHODS)
+        check_choice(unstable, "unstable", UNSTABLE)
         self.dt_save, self.dx, self.substeps, self.method = dt_save, dx, substeps, method
         self.unstable = unstable
         self._eigenvalues: dict[tuple, torch.Tensor] = {}
@@ -123,9 +166,11 @@ class SafeOperator(nn.Module):
 
     def forward(self, field: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
         """Propagate ``field (batch, ..., nx, ny)`` by one frame interval with ``alpha (batch,)``."""
-        if field.dim() < 3:
-            raise ValueError(f"expected a field shaped (batch, ..., nx, ny), got shape {tuple(field.shape)}")
-        alpha = torch.as_tensor(alpha, dtype=field.dtype, device=field.device)
+        finite_tensor(field, "field")
+        if field.dim() < 3 or not field.numel():
+            raise ValueError(f"field must be shaped (batch, ..., nx, ny), got shape {tuple(field.shape)}")
+        alpha = _alpha_tensor(alpha, field)
+        _alpha_like(alpha, field)  # one value, or one per sample
         if self.method == "stencil":
             return self._stencil(field, alpha)
         shape = tuple(field.shape[-2:])
@@ -171,14 +216,15 @@ def frame_pairs(latent: torch.Tensor, sign: torch.Tensor, direction: str = "stab
     With ``direction="stable"`` a mobility video (``sign > 0``) is read backwards, so that the
     operator maps each source to its target by diffusion.
     """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r}; choose one of {DIRECTIONS}")
-    if latent.dim() < 4 or latent.shape[1] < 2:
-        raise ValueError(f"expected a video (batch, time >= 2, ..., nx, ny), got shape {tuple(latent.shape)}")
+    check_choice(direction, "direction", DIRECTIONS)
+    finite_tensor(latent, "latent")
+    if latent.dim() < 4 or latent.shape[1] < 2 or not latent.numel():
+        raise ValueError(f"latent must be a video (batch, time >= 2, ..., nx, ny), got shape {tuple(latent.shape)}")
+    sign = check_sign(sign, latent.shape[0], latent)
     early, late = latent[:, :-1], latent[:, 1:]
     if direction == "forward":
         return early, late
-    backwards = _alpha_like(sign, early) > 0
+    backwards = _alpha_like(sign, early, "sign") > 0
     return torch.where(backwards, late, early), torch.where(backwards, early, late)
 
 
@@ -190,6 +236,7 @@ def propagation_alpha(alpha: torch.Tensor, direction: str = "stable") -> torch.T
 def safe_residual(operator: SafeOperator, latent: torch.Tensor, alpha: torch.Tensor, sign: torch.Tensor,
                   direction: str = "stable") -> torch.Tensor:
     """``P - target`` for every frame pair, ``(batch, time - 1, ..., nx, ny)``."""
+    check_operator(operator)
     source, target = frame_pairs(latent, sign, direction)
     return operator(source, propagation_alpha(alpha, direction)) - target
 
@@ -228,7 +275,8 @@ class SpectralPairs:
 
     def __init__(self, operator: SafeOperator, latent: torch.Tensor, sign: torch.Tensor,
                  direction: str = "stable") -> None:
-        self.operator, self.direction = operator, direction
+        self.operator, self.direction = check_operator(operator), direction
+        _check_video(latent, "latent")
         self.dtype, self.device = latent.dtype, latent.device
         self.shape = tuple(latent.shape[-2:])
         nx, ny = self.shape
@@ -253,7 +301,15 @@ class SpectralPairs:
         ``index`` selects a subset of the stored videos (``alpha`` then has one entry per
         selected video).
         """
+        if index is not None:
+            if not isinstance(index, torch.Tensor) or index.dtype not in (torch.int64, torch.int32) or index.dim() != 1:
+                raise TypeError(f"index must be a vector of video numbers (an integer tensor), got {index!r}")
+            if len(index) and (int(index.min()) < 0 or int(index.max()) >= self.ss.shape[0]):
+                raise ValueError(f"index must select among the {self.ss.shape[0]} videos, got {index.tolist()}")
         ss, st, tt = (self.ss, self.st, self.tt) if index is None else (self.ss[index], self.st[index], self.tt[index])
+        alpha = finite_tensor(alpha, "alpha")
+        if alpha.numel() != ss.shape[0] or alpha.dim() > 1:
+            raise ValueError(f"alpha must hold one value per video ({ss.shape[0]}), got shape {tuple(alpha.shape)}")
         a = propagation_alpha(alpha, self.direction).double().reshape(-1)
         gain = self.operator.multiplier(a, self.shape, torch.float64, self.device)
         per_mode = gain.pow(2) * ss - 2 * gain * st + tt
@@ -278,10 +334,12 @@ def _register() -> None:
 _register()
 
 
-def _check_video(video: torch.Tensor) -> None:
-    if video.dim() != 5 or video.shape[2] != 1 or video.shape[1] < 2:
+def _check_video(video: torch.Tensor, name: str = "video") -> None:
+    """``video`` must be a finite floating-point ``(batch, time >= 2, 1, nx, ny)`` tensor."""
+    finite_tensor(video, name)
+    if video.dim() != 5 or video.shape[2] != 1 or video.shape[1] < 2 or not video.numel():
         raise ValueError(
-            f"expected a video shaped (batch, time >= 2, 1, nx, ny), got {tuple(video.shape)}; "
+            f"{name} must be a video shaped (batch, time >= 2, 1, nx, ny), got {tuple(video.shape)}; "
             "add the batch and channel axes with video[None, :, None] for a (time, nx, ny) array"
         )
 
@@ -298,8 +356,7 @@ class ResidualField(nn.Module):
 
     def __init__(self, channels: int = 16) -> None:
         super().__init__()
-        if channels < 1:
-            raise ValueError(f"channels must be positive, got {channels}")
+        channels = check_int(channels, "channels", 1)
 
         def block(cin: int) -> nn.Sequential:
             return nn.Sequential(
@@ -314,6 +371,9 @@ class ResidualField(nn.Module):
         nn.init.zeros_(self.projection.bias)
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
+        check_input(self, v, "v")
+        if v.dim() < 4 or v.shape[-3] != 1:
+            raise ValueError(f"v must be shaped (..., batch, 1, nx, ny), got {tuple(v.shape)}")
         lead = v.shape[:-3]
         x = v.reshape(-1, *v.shape[-3:])
         h = self.blocks[0](x)
@@ -335,6 +395,7 @@ class AlphaEstimator(nn.Module):
 
     def __init__(self, d_model: int = 32, heads: int = 4, pool: int = 4) -> None:
         super().__init__()
+        d_model, heads, pool = check_int(d_model, "d_model", 2), check_int(heads, "heads", 1), check_int(pool, "pool", 1)
         if d_model % heads or d_model % 2:
             raise ValueError(f"d_model ({d_model}) must be even and divisible by heads ({heads})")
         self.pool = nn.AdaptiveAvgPool2d((pool, pool))
@@ -348,7 +409,8 @@ class AlphaEstimator(nn.Module):
         self.head = nn.Sequential(nn.Linear(d_model, d_model), nn.ReLU(), nn.Linear(d_model, 1), nn.Softplus())
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
-        _check_video(latent)
+        _check_video(latent, "latent")
+        check_input(self, latent, "latent")
         return self.from_pooled(self.pooled(latent))
 
     def pooled(self, latent: torch.Tensor) -> torch.Tensor:
@@ -392,7 +454,7 @@ class SafeAutoencoder(nn.Module):
     def __init__(self, operator: SafeOperator, channels: int = 16, d_model: int = 32, heads: int = 4,
                  pool: int = 4) -> None:
         super().__init__()
-        self.operator = operator
+        self.operator = check_operator(operator)
         self.encoder = ResidualField(channels)
         self.decoder = ResidualField(channels)
         self.estimator = AlphaEstimator(d_model, heads, pool)
@@ -400,8 +462,7 @@ class SafeAutoencoder(nn.Module):
     def forward(self, video: torch.Tensor, sign: torch.Tensor) -> SafeOutput:
         """Encode ``video (batch, time, 1, nx, ny)``, estimate ``alpha = sign |alpha|``, decode."""
         _check_video(video)
-        sign = torch.as_tensor(sign, dtype=video.dtype, device=video.device).reshape(-1)
-        if sign.shape[0] != video.shape[0] or not torch.all(sign.abs() == 1):
-            raise ValueError(f"sign must hold -1 (diffusion) or +1 (mobility) per video, got {sign.tolist()}")
+        check_input(self, video, "video")
+        sign = check_sign(sign, video.shape[0], video)
         latent = self.encoder(video)
         return SafeOutput(latent, self.decoder(latent), sign * self.estimator(latent))

@@ -11,7 +11,9 @@ import torch
 from physdl import config as _config
 from physdl.nn.inference import model_device
 from physdl.progress import progress
-from physdl.safe.config import SafeConfig
+from physdl.config import as_device
+from physdl.ops.checks import check_bool, check_int, check_real, finite_tensor
+from physdl.safe.config import SafeConfig, check_config
 from physdl.safe.data import Videos
 from physdl.safe.model import (
     SafeAutoencoder,
@@ -19,6 +21,8 @@ from physdl.safe.model import (
     SafeOutput,
     SpectralPairs,
     _check_video,
+    check_sign,
+    check_sign_value,
     safe_loss,
 )
 from physdl.sampling import EpochBatches
@@ -30,6 +34,7 @@ def build_model(dt_save: float, dx: float, cfg: SafeConfig = SafeConfig()) -> Sa
 
     Used in :ref:`05-safe-the-trained-model`.
     """
+    check_config(cfg)
     _config.seed_everything(cfg.seed)
     operator = SafeOperator(dt_save, dx, cfg.substeps, unstable=cfg.unstable)
     return SafeAutoencoder(operator, cfg.channels, cfg.d_model, cfg.heads, cfg.pool)
@@ -41,6 +46,12 @@ def bounds_loss(alpha: torch.Tensor, alpha_min: float, alpha_max: float) -> torc
     The paper writes the bounds on the signed ``alpha``, which would penalise every diffusion
     estimate; physdl bounds the magnitude.
     """
+    alpha = finite_tensor(alpha, "alpha")
+    alpha_min, alpha_max = check_real(alpha_min, "alpha_min", 0), check_real(alpha_max, "alpha_max", 0)
+    if alpha_min > alpha_max:
+        raise ValueError(f"need alpha_min <= alpha_max, got {alpha_min} and {alpha_max}")
+    if not alpha.numel():
+        raise ValueError("alpha is empty; bounds_loss needs at least one estimate")
     mag = alpha.abs()
     return (torch.relu(alpha_min - mag).pow(2) + torch.relu(mag - alpha_max).pow(2)).mean()
 
@@ -48,6 +59,14 @@ def bounds_loss(alpha: torch.Tensor, alpha_min: float, alpha_max: float) -> torc
 def losses(model: SafeAutoencoder, out: SafeOutput, video: torch.Tensor, sign: torch.Tensor,
            cfg: SafeConfig) -> dict[str, torch.Tensor]:
     """The four loss terms and their weighted sum ``"total"``."""
+    _check_model(model)
+    check_config(cfg)
+    if not isinstance(out, SafeOutput):
+        raise TypeError(f"out must be a SafeOutput (the model's output), got {type(out).__name__}")
+    _check_video(video)
+    if out.latent.shape != video.shape or out.reconstruction.shape != video.shape:
+        raise ValueError(f"out is the output for a video of shape {tuple(out.latent.shape)}, not {tuple(video.shape)}")
+    sign = check_sign(sign, video.shape[0], video)
     terms = {
         "safe": safe_loss(model.operator, out.latent, out.alpha, sign, cfg.direction),
         "recon": (out.reconstruction - video).pow(2).mean(),
@@ -59,15 +78,22 @@ def losses(model: SafeAutoencoder, out: SafeOutput, video: torch.Tensor, sign: t
     return terms
 
 
-def _as_video(frames: torch.Tensor) -> torch.Tensor:
+def _check_model(model: object) -> SafeAutoencoder:
+    if not isinstance(model, SafeAutoencoder):
+        raise TypeError(f"model must be a SafeAutoencoder, got {type(model).__name__}")
+    return model
+
+
+def _as_video(frames: torch.Tensor, name: str = "frames") -> torch.Tensor:
     """Accept ``(time, nx, ny)``, ``(time, 1, nx, ny)`` or ``(1, time, 1, nx, ny)``."""
+    finite_tensor(frames, name)
     if frames.dim() == 3:
         frames = frames[:, None]
     if frames.dim() == 4:
         frames = frames[None]
-    _check_video(frames)
+    _check_video(frames, name)
     if frames.shape[0] != 1:
-        raise ValueError(f"expected one simulation, got a batch of {frames.shape[0]}")
+        raise ValueError(f"{name} must be one simulation, got a batch of {frames.shape[0]}")
     return frames
 
 
@@ -102,8 +128,12 @@ def fit_estimator(model: SafeAutoencoder, frames: torch.Tensor, sign: int, steps
 
     Runs on the model's device (``frames`` are moved there).
     """
-    if sign not in (-1, 1):
-        raise ValueError(f"sign must be -1 (diffusion) or +1 (mobility), got {sign}")
+    _check_model(model)
+    sign = check_sign_value(sign)
+    steps, lr = check_int(steps, "steps", 0), check_real(lr, "lr", 0, lo_open=True)
+    check_config(cfg)
+    if show_progress is not None:
+        check_bool(show_progress, "show_progress")
     video = _as_video(frames).to(model_device(model))
     sgn = torch.tensor([float(sign)], dtype=video.dtype, device=video.device)
     model.eval()
@@ -142,7 +172,8 @@ def zero_shot(frames: torch.Tensor, sign: int, dt_save: float, dx: float, cfg: S
 
     Explained in :ref:`05-safe-zero-shot-recovery`.
     """
-    model = build_model(dt_save, dx, cfg).to(frames.device if device is None else device)
+    frames = finite_tensor(frames, "frames")
+    model = build_model(dt_save, dx, cfg).to(frames.device if device is None else as_device(device, "device"))
     return fit_estimator(model, frames, sign, cfg.zero_shot_steps, cfg.lr_estimator, cfg, show_progress)
 
 
@@ -152,6 +183,8 @@ def fine_tune(model: SafeAutoencoder, frames: torch.Tensor, sign: int, cfg: Safe
     A copy of the model runs ``cfg.fine_tune_steps`` estimator steps with its trained
     encoder frozen.
     """
+    _check_model(model)
+    check_config(cfg)
     return fit_estimator(copy.deepcopy(model), frames, sign, cfg.fine_tune_steps, cfg.lr_estimator, cfg)
 
 
@@ -175,8 +208,11 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
 
     Explained in :ref:`05-safe-the-trained-model`.
     """
+    _check_model(model)
+    _check_videos(videos)
+    check_config(cfg)
     if len(videos) < 1:
-        raise ValueError("train needs at least one simulation")
+        raise ValueError("videos: train needs at least one simulation")
     device = model_device(model)
     frames, sign = videos.frames.to(device), videos.sign.to(device)
     for part in (model.encoder, model.decoder):
@@ -221,11 +257,24 @@ def train(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = SafeConfig()
     return TrainingRun(h1, h2)
 
 
+def _check_videos(videos: object) -> Videos:
+    if not isinstance(videos, Videos):
+        raise TypeError(f"videos must be a physdl.safe.Videos, got {type(videos).__name__}")
+    return videos
+
+
 def estimate_all(estimator, videos: Videos, show_progress: bool | None = None, desc: str = "simulations") -> list[Estimate]:
     """Apply ``estimator(frames, sign) -> Estimate`` to every simulation, with a progress bar.
 
     Used in :ref:`05-safe-zero-shot-recovery`.
     """
+    if not callable(estimator):
+        raise TypeError(f"estimator must be callable (frames, sign) -> Estimate, got {type(estimator).__name__}")
+    _check_videos(videos)
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a string, got {type(desc).__name__}")
+    if show_progress is not None:
+        check_bool(show_progress, "show_progress")
     return [estimator(videos.frames[i], int(videos.sign[i])) for i in progress(range(len(videos)), desc, show_progress)]
 
 
@@ -236,6 +285,8 @@ def zero_shot_all(videos: Videos, cfg: SafeConfig = SafeConfig(), show_progress:
 
     Used in :ref:`05-safe-ablations`.
     """
+    _check_videos(videos)
+    check_config(cfg)
     estimates = estimate_all(lambda frames, sign: zero_shot(frames, sign, videos.dt_save, videos.dx, cfg,
                                                             device=device),
                              videos, show_progress, desc="zero-shot")
@@ -248,6 +299,8 @@ def fine_tune_all(model: SafeAutoencoder, videos: Videos, cfg: SafeConfig = Safe
 
     Used in :ref:`05-safe-the-trained-model`.
     """
+    _check_model(model)
+    check_config(cfg)
     estimates = estimate_all(lambda frames, sign: fine_tune(model, frames, sign, cfg), videos, show_progress,
                              desc="fine-tune")
     return torch.tensor([e.alpha for e in estimates], device="cpu")
