@@ -1089,6 +1089,8 @@ def _(draw):
             "substeps": draw(integer(1, 20, bad_values=[0, 2.5, True], bad_chance=q)),
             "method": draw(choice(["spectral", "stencil"], bad_chance=q)), "unstable": draw(choice(["raise", "allow"], bad_chance=q))}
     field_ = draw(field(dims=(2,), batch=(b, b), size=(2, 6), bad_chance=q))
+    if field_.why == "four spatial axes":  # (batch, ..., nx, ny): extra leading axes are allowed
+        field_ = good(field_.value)
     alpha = draw(pick([-0.5, np.float32(-0.1), torch.tensor(-0.2), torch.linspace(-0.5, 0.0, b)],
                       [(torch.full((b,), math.nan), "nan"), (torch.zeros(b + 1), "one too many"), (torch.zeros(b, 2), "a matrix"),
                        ("0.5", "a string")], q))
@@ -1148,6 +1150,8 @@ def _(draw):
     video = video_arg(draw, q, b)
     torch.manual_seed(0)
     if name == "ResidualField":
+        if video.why == "one frame":  # frame-wise: a single frame is a valid input
+            video = good(video.value)
         ctor = {"channels": draw(integer(1, 4, bad_values=[0, 1.5], bad_chance=q))}
         inputs = {"video": video}
     else:

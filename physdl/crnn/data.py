@@ -29,7 +29,7 @@ from physdl.pde.cahn_hilliard import (
     reference,
     stepper,
 )
-from physdl.ops.checks import check_bool, check_choice, check_int, check_real, check_tensor
+from physdl.ops.checks import check_bool, check_choice, check_int, check_pair, check_real, check_tensor
 from physdl.pde.stepper import rollout
 from physdl.progress import progress as progress_bar
 
@@ -118,9 +118,8 @@ class SequenceConfig:
 
     @staticmethod
     def _pair(name: str, value: object) -> tuple[float, float]:
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-            raise ValueError(f"{name} must be a pair of numbers, got {value!r}")
-        return (check_real(value[0], name), check_real(value[1], name))
+        low, high = check_pair(value, name)
+        return (check_real(low, name), check_real(high, name))
 
     @property
     def steps_per_frame(self) -> int:
@@ -182,8 +181,7 @@ def generate(config: SequenceConfig, progress: bool = False,
     (sequences,)}``, the index of each sequence's first frame, on the CPU.
     """
     _check_config(config)
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
+    check_bool(progress, "progress")
     device = as_device(device, "device") if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(config.seed)
     starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g, device=g.device)

@@ -26,7 +26,7 @@ from physdl.nn.conv import convolution
 from physdl.nn.convgru import ConvGRU
 from physdl.nn.inference import check_input
 from physdl.ops import divergence
-from physdl.ops.checks import check_bool, check_int, check_real
+from physdl.ops.checks import check_bool, check_generator, check_int, check_real
 from physdl.ops.grid import positive_float
 from physdl.pde.stepper import Stepper, saved_steps
 from physdl.pde.stepper import rollout as run_rollout
@@ -129,8 +129,7 @@ class _CRNN(nn.Module, Stepper):
         if frames < 2:
             raise ValueError(f"frames must be at least 2, got {frames} (the sequence has {sequence.shape[1]} frames)")
         input_noise = check_real(input_noise, "input_noise", 0)
-        if noise_generator is not None and not isinstance(noise_generator, torch.Generator):
-            raise TypeError(f"noise_generator must be a torch.Generator or None, got {type(noise_generator).__name__}")
+        check_generator(noise_generator, "noise_generator")
         if noise_generator is not None and noise_generator.device != sequence.device:
             raise ValueError(f"noise_generator is on {noise_generator.device}, the sequence on {sequence.device}")
 
@@ -161,8 +160,8 @@ class _CRNN(nn.Module, Stepper):
         """
         self._check(phi0, "phi0")
         steps, save_every = check_int(steps, "steps", 0), check_int(save_every, "save_every", 1)
-        if not isinstance(progress, bool) or not isinstance(return_hidden, bool):
-            raise TypeError(f"progress and return_hidden must be True or False, got {progress!r} and {return_hidden!r}")
+        check_bool(progress, "progress")
+        check_bool(return_hidden, "return_hidden")
         frames, hidden = run_rollout(self, phi0, steps, save_every, carry=hidden, keep_last=True,
                                      check_every=save_every, progress=progress, description="CRNN rollout",
                                      return_carry=True)

@@ -7,7 +7,7 @@ import math
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.checks import check_int, finite_tensor
+from physdl.ops.checks import check_generator, check_int, finite_tensor
 
 
 def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None = None,
@@ -22,8 +22,7 @@ def sine_family(count: int, x: torch.Tensor, generator: torch.Generator | None =
     x = finite_tensor(x, "x")
     if x.dim() != 1 or not len(x):
         raise ValueError(f"x must be a non-empty vector of node coordinates, got shape {tuple(x.shape)}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    check_generator(generator)
     k = torch.arange(1, modes + 1, dtype=x.dtype, device=x.device)
     # drawn where the generator lives (the same numbers on every device), used where x is
     a = torch.rand(count, modes, generator=generator, device=generator_device(generator), dtype=x.dtype).to(x.device)

@@ -167,6 +167,20 @@ def check_real(x: object, name: str, lo: float | None = None, hi: float | None =
     return value
 
 
+def check_generator(generator: object, name: str = "generator") -> None:
+    """``TypeError`` naming ``name`` unless ``generator`` is a ``torch.Generator`` or ``None``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(generator).__name__}")
+
+
+def check_pair(value: object, name: str) -> tuple:
+    """``value`` as a tuple of two entries (a ``(low, high)`` range); ``ValueError`` naming ``name``
+    otherwise. The entries are checked by the caller."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (low, high), got {value!r}")
+    return tuple(value)
+
+
 def check_bool(x: object, name: str) -> bool:
     """``x`` if it is a ``bool`` (or NumPy bool); ``TypeError`` naming ``name`` otherwise."""
     import numpy as np

@@ -33,7 +33,8 @@ import torch
 
 from physdl.config import generator_device
 from physdl.ops import laplacian, laplacian_symbol
-from physdl.ops.checks import check_choice, check_dtype, check_grid_shape, check_int, field_dims, finite_tensor
+from physdl.ops.checks import (check_choice, check_dtype, check_generator, check_grid_shape, check_int, field_dims,
+                               finite_tensor)
 from physdl.ops.grid import Grid, finite_float, positive_float
 from physdl.ops.transport import gradient_energy
 from physdl.pde.stepper import Stepper, Substepped, Switched, as_dt, rollout
@@ -298,7 +299,7 @@ def perlin_noise(
     if math.prod(shape) < 2:
         raise ValueError(f"shape must hold at least 2 points (the noise is normalised by its spread), got {shape}")
     batch, dtype = check_int(batch, "batch", 1), check_dtype(dtype)
-    _check_generator(generator)
+    check_generator(generator)
     if any(n % c for n, c in zip(shape, cells)):
         raise ValueError(f"each grid size must be a multiple of its number of cells; got shape {shape}, cells {cells}")
     device = generator_device(generator)
@@ -357,11 +358,6 @@ def perlin_state(
     if mean.shape[0] not in (1, batch):
         raise ValueError(f"mean must be a number or hold one value per sample ({batch}), got {mean.shape[0]}")
     return (mean + amplitude * noise).to(dtype)
-
-
-def _check_generator(generator: object) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def _centred_coordinates(shape: Sequence[int], dtype=torch.float64) -> list[torch.Tensor]:

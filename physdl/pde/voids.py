@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 
 from physdl.config import generator_device
-from physdl.ops.checks import check_dtype, check_finite, check_int, check_tensor, finite_tensor
+from physdl.ops.checks import check_dtype, check_finite, check_generator, check_int, check_tensor, finite_tensor
 from physdl.ops.grid import Grid, as_float, finite_float, positive_float
 from physdl.ops.stencils import laplacian
 from physdl.ops.transport import flux_divergence, gradient_energy, periodic_offset
@@ -312,8 +312,7 @@ def cascades(eta: torch.Tensor, irradiation: Irradiation, generator: torch.Gener
     """Random collision cascades in the solid: ``(P_v, P_i)``, each shaped like ``eta``."""
     finite_tensor(eta, "eta")
     _check_irradiation(irradiation)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    check_generator(generator)
     drawn = generator_device(generator) or eta.device  # a CPU generator draws on the CPU
     hit = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) < irradiation.cascade_probability
     strength = torch.rand(eta.shape, generator=generator, dtype=eta.dtype, device=drawn) * irradiation.cascade_strength
@@ -422,8 +421,7 @@ class VoidStepper(Stepper):
         for flag, name in ((stochastic, "stochastic"), (conservative, "conservative"), (clip, "clip"), (check, "check")):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be True or False, got {flag!r}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        check_generator(generator)
         self.stochastic, self.generator = stochastic, generator
         self.conservative, self.clip = conservative, clip
         self.recheck_time_step = any(torch.is_tensor(getattr(p, f.name)) and getattr(p, f.name).requires_grad for f in fields(p))

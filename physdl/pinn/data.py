@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from physdl.config import as_device, generator_device
-from physdl.ops.checks import check_dtype, check_int, check_real, finite_tensor
+from physdl.ops.checks import check_dtype, check_generator, check_int, check_pair, check_real, finite_tensor
 from physdl.sampling import step_generator
 
 COORDINATES = ("x", "t")
@@ -22,9 +22,7 @@ class Domain:
 
     def __post_init__(self) -> None:
         for name in COORDINATES:  # stored as a pair of plain floats
-            span = getattr(self, name)
-            if isinstance(span, (str, bytes)) or not hasattr(span, "__len__") or len(span) != 2:
-                raise ValueError(f"{name} must be a pair of numbers (low, high), got {span!r}")
+            span = check_pair(getattr(self, name), name)
             object.__setattr__(self, name, (check_real(span[0], name), check_real(span[1], name)))
         if not (self.x[0] < self.x[1] and self.t[0] < self.t[1]):
             raise ValueError(f"empty domain x={self.x}, t={self.t}")
@@ -55,11 +53,6 @@ def check_domain(domain: object) -> Domain:
     if not isinstance(domain, Domain):
         raise TypeError(f"domain must be a physdl.pinn.Domain, got {type(domain).__name__}")
     return domain
-
-
-def check_generator(generator: object) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def uniform_points(n: int, domain: Domain, generator: torch.Generator | None = None,

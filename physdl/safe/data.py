@@ -21,7 +21,7 @@ import torch
 
 from physdl.config import as_device
 from physdl.data import cached, is_cached
-from physdl.ops.checks import check_choice, check_finite, check_int, check_real, check_tensor, finite_tensor
+from physdl.ops.checks import check_choice, check_finite, check_int, check_pair, check_real, check_tensor, finite_tensor
 from physdl.ops.grid import Grid
 from physdl.pde import heat
 from physdl.pde.stepper import rollout
@@ -76,8 +76,8 @@ class HeatVideoConfig:
         put("width", check_real(self.width, "width", 0, lo_open=True))
         put("roughness", check_real(self.roughness, "roughness", 0))
         put("train_fraction", check_real(self.train_fraction, "train_fraction", 0, 1))
-        put("grains", tuple(check_int(g, "grains", 1) for g in _pair(self.grains, "grains")))
-        put("alpha_range", tuple(check_real(a, "alpha_range") for a in _pair(self.alpha_range, "alpha_range")))
+        put("grains", tuple(check_int(g, "grains", 1) for g in check_pair(self.grains, "grains")))
+        put("alpha_range", tuple(check_real(a, "alpha_range") for a in check_pair(self.alpha_range, "alpha_range")))
         if self.steps % self.save_every:
             raise ValueError(f"steps ({self.steps}) must be a multiple of save_every ({self.save_every})")
         if self.grains[0] > self.grains[1]:
@@ -154,12 +154,6 @@ class Videos:
         if (self.frames.shape[1] - 1) % k:
             raise ValueError(f"frame step {k} must divide the {self.frames.shape[1] - 1} frame intervals")
         return Videos(self.frames[:, ::k], self.alpha, self.index, self.dt_save * k, self.dx)
-
-
-def _pair(value: object, name: str) -> tuple:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise ValueError(f"{name} must be a pair (low, high), got {value!r}")
-    return tuple(value)
 
 
 def check_config(cfg: object) -> HeatVideoConfig:
