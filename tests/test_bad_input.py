@@ -440,3 +440,43 @@ def test_safe_names_empty_splits_bool_signs_and_bad_indices(tmp_path, monkeypatc
         model.operator(videos.frames[:1, 0], torch.zeros(1, 2))  # a raw reshape error before
     with pytest.raises(ValueError, match="d_model"):
         safe.SafeConfig(d_model=6, heads=4)  # failed only when the model was built
+
+
+def test_neuradiff_names_empty_annotations_out_of_range_frames_and_repeated_names(tmp_path, monkeypatch):
+    import dataclasses
+
+    import physdl.neuradiff as nd
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path))
+    scenario = nd.VoidScenario(n=8, centers=((4.0, 4.0),), radii=(2.5,), frames=4, steps_per_frame=2)
+    video = nd.synthesise(scenario, progress=False)
+    labels = nd.annotate(video.eta, 0.5, 0.5, torch.Generator().manual_seed(0))
+    cfg = nd.NeuraDiffConfig(embedding=2, base=4, levels=2, pretrain_steps=1, steps=1, batch_size=2, gap=2,
+                             baseline_steps=1)
+    with pytest.raises(ValueError, match="always must be between 0 and 3"):
+        nd.annotate(video.eta, 0.25, 0.5, always=(99,))  # silently ignored before
+    with pytest.raises(ValueError, match="labels holds no annotated pixel"):
+        nd.train(video, torch.full_like(labels, nd.UNKNOWN), cfg, progress=False, device="cpu")  # raw randint error before
+    with pytest.raises(ValueError, match="cfg.gap = 4 leaves no frame pair"):
+        nd.train(video, labels, dataclasses.replace(cfg, gap=4), progress=False, device="cpu")  # the same raw error
+    with pytest.raises(ValueError, match="names must be two different names"):
+        nd.parameter_landscape(video.states[0], video.eta, scenario.parameters, ("L", "L"), torch.tensor([0.5, 1.0]),
+                               2, 0.02)  # scanned L along one axis only, silently, before
+    with pytest.raises(ValueError, match="frame: spatial sizes \\(4, 4\\) leave one value per normalisation group"):
+        nd.TrackingUNet(2, 3)(torch.rand(1, 1, 4, 4))  # torch's "Expected more than 1 value per channel" before
+    with pytest.raises(ValueError, match="batch must be at least 1"):
+        nd.recognise(nd.RecognitionNet(4, 2, 4, 2), video.frames, batch=0)  # named batch_size before
+    with pytest.raises(TypeError, match="labels must be an integer tensor"):
+        nd.masked_mse(torch.rand(2, 4, 4), torch.full((2, 4, 4), 0.5))  # a float map was averaged before
+    with pytest.raises(TypeError, match="index must be an integer tensor"):
+        nd.RecognitionNet(4, 2, 4, 2)(video.frames[:2], torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="t must lie in \\[0, 2\\)"):
+        nd.triage_loss(nd.RecognitionNet(4, 2, 4, 2), nd.NeuralPhaseField(0.02), video.frames, labels,
+                       torch.tensor([3]), 2, 2, cfg)  # a raw IndexError before
+    with pytest.raises(ValueError, match="radii must hold one radius per centre"):
+        nd.VoidScenario(radii=(1.0, 2.0))  # accepted until the first simulation before
+    with pytest.raises(ValueError, match="lr_net must be a finite number"):
+        nd.NeuraDiffConfig(lr_net=math.nan)
+    with pytest.raises(TypeError, match="overwrite must be True or False"):
+        nd.save_video(video.frames, tmp_path / "v.tif", overwrite="no")  # accepted before (a non-empty string is true)
+    assert nd.VoidScenario(centers=[(np.int64(4), np.float32(3.5))], radii=[2]).centers == ((4.0, 3.5),)

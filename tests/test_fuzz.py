@@ -28,18 +28,20 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 import fuzz_specs_methods  # noqa: E402,F401  (registers its specs into SPECS)
 import fuzz_specs_models  # noqa: E402,F401
+import fuzz_specs_neuradiff  # noqa: E402,F401
 from fuzz_specs import EXEMPT, SPECS  # noqa: E402
 from fuzzing import Arg, field, number, positive, tensor  # noqa: E402
 
 FAST, SLOW = 100, 20
 SCALE = {"ci": 1, "long": 10}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 
-#: The modules whose every public name is fuzzed or exempt. Of the methods' packages only
-#: neuradiff is not covered yet; it joins this tuple with its specs (tests/fuzz_specs_methods.py).
+#: The modules whose every public name is fuzzed or exempt: the library's layers and all seven
+#: methods' packages (specs in tests/fuzz_specs*.py).
 MODULES = ("physdl.ops", "physdl.pde.heat", "physdl.pde.stepper", "physdl.pde.advection", "physdl.pde.allen_cahn",
            "physdl.pde.burgers", "physdl.pde.cahn_hilliard", "physdl.pde.flow", "physdl.pde.registry",
            "physdl.pde.voids", "physdl.pde", "physdl.sampling", "physdl.nn",
-           "physdl.train", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe")
+           "physdl.train", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe",
+           "physdl.neuradiff")
 
 
 def public_names() -> list[str]:

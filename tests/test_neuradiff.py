@@ -260,7 +260,7 @@ def test_training_runs_and_reports(tmp_path, monkeypatch):
     assert result.parameter_history[0] != result.parameter_history[-1]
     rollout = nd.rollout_from_first_frame(result, video)
     assert rollout.shape == (6, 3, 16, 16)
-    with pytest.raises(ValueError, match="annotations must be"):
+    with pytest.raises(ValueError, match=r"labels must be \(frames, nx, ny\)"):
         nd.train(video, labels[:3], cfg, progress=False)
 
 

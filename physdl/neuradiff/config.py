@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from physdl import deprecation
+from physdl.ops.checks import check_int, check_real
 from physdl.pde import voids
 
 
@@ -55,8 +56,29 @@ class NeuraDiffConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.gap < 1 or self.batch_size < 1:
-            raise ValueError(f"gap and batch_size must be positive, got {self.gap}, {self.batch_size}")
+        """Check every field and store plain ``int`` / ``float`` values."""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        for name, least in (("embedding", 1), ("base", 1), ("levels", 1), ("pretrain_steps", 0), ("steps", 0),
+                            ("batch_size", 1), ("gap", 1), ("baseline_steps", 0), ("seed", 0)):
+            put(name, check_int(getattr(self, name), name, least))
+        for name in ("frame_fraction", "pixel_fraction"):
+            put(name, check_real(getattr(self, name), name, 0, 1, lo_open=True))
+        for name in ("lr_net", "lr_physics"):
+            put(name, check_real(getattr(self, name), name, 0, lo_open=True))
+        for name in ("lambda_rec", "lambda_sim_rec"):
+            put(name, check_real(getattr(self, name), name, 0))
+        for name in ("c_v_prior", "c_i_prior"):
+            put(name, check_real(getattr(self, name), name, 0, 1))
+        voids.check_parameters(self.initial, name="initial")
+
+
+def check_config(cfg: object) -> NeuraDiffConfig:
+    """``cfg`` if it is a :class:`NeuraDiffConfig`; ``TypeError`` otherwise."""
+    if not isinstance(cfg, NeuraDiffConfig):
+        raise TypeError(f"cfg must be a NeuraDiffConfig, got {type(cfg).__name__}")
+    return cfg
 
 
 def chapter_config(profile: str | None = None) -> object:

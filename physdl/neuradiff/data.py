@@ -40,8 +40,19 @@ import torch
 import torch.nn.functional as F
 
 from physdl import data as _data
-from physdl.config import generator_device
-from physdl.ops.grid import Grid
+from physdl.config import as_device, generator_device
+from physdl.ops.checks import (
+    check_bool,
+    check_generator,
+    check_instance,
+    check_int,
+    check_pair,
+    check_progress,
+    check_real,
+    checking,
+    finite_tensor,
+)
+from physdl.ops.grid import Grid, positive_float
 from physdl.pde import voids
 from physdl.pde.stepper import rollout
 
@@ -63,26 +74,59 @@ class IntensityModel:
     blur_pixels: int = 3
 
     def __post_init__(self) -> None:
-        if self.void_std < 0 or self.solid_std < 0:
-            raise ValueError("standard deviations must be non-negative")
-        if self.blur_frames < 1 or self.blur_pixels < 1 or self.blur_pixels % 2 == 0:
-            raise ValueError("blur_frames must be >= 1 and blur_pixels a positive odd number")
+        """Check every field and store plain ``float`` / ``int`` values."""
+        for name in ("void_mean", "solid_mean"):
+            object.__setattr__(self, name, check_real(getattr(self, name), name))
+        for name in ("void_std", "solid_std"):
+            object.__setattr__(self, name, check_real(getattr(self, name), name, 0))
+        object.__setattr__(self, "blur_frames", check_int(self.blur_frames, "blur_frames", 1))
+        object.__setattr__(self, "blur_pixels", _odd(self.blur_pixels, "blur_pixels"))
 
 
-def _check_eta(eta: torch.Tensor) -> None:
-    if eta.dim() != 3:
-        raise ValueError(f"eta must be (frames, nx, ny), got {tuple(eta.shape)}")
+def _odd(x: object, name: str) -> int:
+    """A positive odd integer (the width of a centred box filter)."""
+    value = check_int(x, name, 1)
+    if value % 2 == 0:
+        raise ValueError(f"{name} must be a positive odd number (a centred box), got {value}")
+    return value
+
+
+def _check_eta(eta: object, name: str = "eta") -> torch.Tensor:
+    """``eta`` if it is a finite, non-empty ``(frames, nx, ny)`` field in [0, 1]."""
+    eta = finite_tensor(eta, name)
+    if eta.dim() != 3 or eta.numel() == 0:
+        raise ValueError(f"{name} must be (frames, nx, ny) with no empty axis, got {tuple(eta.shape)}")
     if eta.min() < 0 or eta.max() > 1:
-        raise ValueError(f"eta must lie in [0, 1], got [{float(eta.min()):.3g}, {float(eta.max()):.3g}]")
+        raise ValueError(f"{name} must lie in [0, 1], got [{float(eta.min()):.3g}, {float(eta.max()):.3g}]")
+    return eta
+
+
+def check_labels(labels: object, name: str = "labels", dims: int | None = None) -> torch.Tensor:
+    """``labels`` if it is an integer tensor of ``1`` (void), ``0`` (solid) and :data:`UNKNOWN`.
+
+    ``dims`` fixes the number of axes (3 for a video's ``(frames, nx, ny)``). The values are
+    checked where :func:`physdl.ops.checks.checking` (not inside training steps).
+    """
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of 1, 0 and UNKNOWN, got {type(labels).__name__}")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor of 1 (void), 0 (solid) and UNKNOWN ({UNKNOWN}), "
+                        f"got {labels.dtype}")
+    if dims is not None and labels.dim() != dims:
+        raise ValueError(f"{name} must have {dims} axes (frames, nx, ny), got shape {tuple(labels.shape)}")
+    if checking() and labels.numel() and bool(((labels < UNKNOWN) | (labels > 1)).any()):
+        raise ValueError(f"{name} must hold only 1 (void), 0 (solid) and UNKNOWN ({UNKNOWN}), "
+                         f"got values from {int(labels.min())} to {int(labels.max())}")
+    return labels
 
 
 def box_blur(video: torch.Tensor, frames: int, pixels: int) -> torch.Tensor:
     """Moving average over ``frames`` in time (centred, replicated ends) and ``pixels``^2 in space
     (periodic). ``video`` is ``(frames, nx, ny)``; the result has the same shape."""
-    if video.dim() != 3:
+    video = finite_tensor(video, "video")
+    if video.dim() != 3 or video.numel() == 0:
         raise ValueError(f"video must be (frames, nx, ny), got {tuple(video.shape)}")
-    if frames < 1 or pixels < 1 or pixels % 2 == 0:
-        raise ValueError(f"need frames >= 1 and an odd pixels >= 1, got {frames}, {pixels}")
+    frames, pixels = check_int(frames, "frames", 1), _odd(pixels, "pixels")
     v = video[None, None]  # (1, 1, T, nx, ny)
     pt, px = frames // 2, pixels // 2
     v = F.pad(v, (px, px, px, px, 0, 0), mode="circular")
@@ -106,6 +150,8 @@ def tem_video(eta: torch.Tensor, model: IntensityModel | None = None,
     Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
     _check_eta(eta)
+    check_instance(model, IntensityModel, "model", optional=True)
+    check_generator(generator)
     model = model or IntensityModel()
     eta = eta.detach().to("cpu", torch.float32)
     noise_v = torch.randn(eta.shape, generator=generator, device=generator_device(generator))
@@ -135,12 +181,12 @@ def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
     Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
     _check_eta(eta)
-    for name, value in (("frame_fraction", frame_fraction), ("pixel_fraction", pixel_fraction)):
-        if not 0 < value <= 1:
-            raise ValueError(f"{name} must lie in (0, 1], got {value}")
+    frame_fraction = check_real(frame_fraction, "frame_fraction", 0, 1, lo_open=True)
+    pixel_fraction = check_real(pixel_fraction, "pixel_fraction", 0, 1, lo_open=True)
+    check_generator(generator)
     frames = eta.shape[0]
     count = max(1, round(frame_fraction * frames))
-    chosen = [f for f in always if 0 <= f < frames]
+    chosen = _frame_list(always, frames, "always")
     for f in torch.randperm(frames, generator=generator, device=generator_device(generator)).tolist():
         if len(chosen) >= count:
             break
@@ -154,12 +200,24 @@ def annotate(eta: torch.Tensor, frame_fraction: float, pixel_fraction: float,
     return labels
 
 
+def _frame_list(frames: object, count: int, name: str) -> list[int]:
+    """Distinct frame indices in ``[0, count)`` from a sequence of integers, in their order."""
+    if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of frame indices, got {type(frames).__name__}")
+    chosen: list[int] = []
+    for f in frames:
+        index = check_int(f, name, 0, count - 1)  # an index past the video is a mistake, not a no-op
+        if index not in chosen:
+            chosen.append(index)
+    return chosen
+
+
 def known(labels: torch.Tensor) -> torch.Tensor:
-    """Boolean mask of annotated pixels.
+    """Boolean mask of annotated pixels (same shape as ``labels``).
 
     Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
-    return labels != UNKNOWN
+    return check_labels(labels) != UNKNOWN
 
 
 def annotated_frames(labels: torch.Tensor) -> torch.Tensor:
@@ -167,10 +225,17 @@ def annotated_frames(labels: torch.Tensor) -> torch.Tensor:
 
     Used in :ref:`06-neuradiff-the-data-a-tem-video-with-a-few-annotations`.
     """
-    return torch.nonzero(known(labels).flatten(1).any(1)).flatten()
+    return torch.nonzero(known(check_labels(labels, dims=3)).flatten(1).any(1)).flatten()
 
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+
+
+def _as_path(path: object, name: str = "path") -> Path:
+    """``path`` (a string or ``os.PathLike``) as a :class:`~pathlib.Path`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
 
 
 def _natural_key(path: Path) -> list:
@@ -253,11 +318,10 @@ def load_video(path: str | os.PathLike, max_frames: int | None = None, multiple_
 
     Used in :ref:`06-neuradiff-your-own-video`.
     """
-    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
-        raise ValueError(f"max_frames must be a positive integer or None, got {max_frames!r}")
-    if isinstance(multiple_of, bool) or not isinstance(multiple_of, int) or multiple_of < 1:
-        raise ValueError(f"multiple_of must be a positive integer, got {multiple_of!r}")
-    path = Path(path)
+    if max_frames is not None:
+        max_frames = check_int(max_frames, "max_frames", 1)
+    multiple_of = check_int(multiple_of, "multiple_of", 1)
+    path = _as_path(path)
     if path.is_dir():
         files = sorted((f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
         if not files:
@@ -300,6 +364,8 @@ def save_video(frames: torch.Tensor, path: str | os.PathLike, overwrite: bool = 
     """
     from PIL import Image
 
+    overwrite = check_bool(overwrite, "overwrite")
+    path = _as_path(path)
     if not torch.is_tensor(frames):
         raise TypeError(f"frames must be a tensor, got {type(frames).__name__}")
     if frames.dim() == 4 and frames.shape[1] == 1:
@@ -314,7 +380,6 @@ def save_video(frames: torch.Tensor, path: str | os.PathLike, overwrite: bool = 
             raise ValueError("float frames must be finite and lie in [0, 1]")
         frames = torch.round(frames * 255).to(torch.uint8)
     images = [Image.fromarray(f.cpu().numpy()) for f in frames]
-    path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
@@ -370,8 +435,27 @@ class VoidScenario:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.frames < 2 or self.steps_per_frame < 1:
-            raise ValueError(f"need frames >= 2 and steps_per_frame >= 1, got {self.frames}, {self.steps_per_frame}")
+        """Check every field and store plain numbers (the cache key is made of them)."""
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        put("n", check_int(self.n, "n", 4))
+        put("frames", check_int(self.frames, "frames", 2))
+        put("steps_per_frame", check_int(self.steps_per_frame, "steps_per_frame", 1))
+        put("seed", check_int(self.seed, "seed", 0))
+        put("centers", _points(self.centers, "centers"))
+        put("radii", _radii(self.radii, len(self.centers)))
+        put("c_v_mean", check_real(self.c_v_mean, "c_v_mean", 0, 1))
+        put("c_v_amplitude", check_real(self.c_v_amplitude, "c_v_amplitude", 0))
+        if not (0 <= self.c_v_mean - self.c_v_amplitude and self.c_v_mean + self.c_v_amplitude <= 1):
+            raise ValueError(f"c_v_mean +- c_v_amplitude must lie in [0, 1] (a vacancy fraction), got "
+                             f"{self.c_v_mean} +- {self.c_v_amplitude}")
+        put("direction", check_real(self.direction, "direction"))
+        put("dt", positive_float(self.dt, "dt"))
+        put("dx", positive_float(self.dx, "dx"))
+        voids.check_parameters(self.parameters, name="parameters")
+        check_instance(self.irradiation, voids.Irradiation, "irradiation")
+        check_instance(self.intensity, IntensityModel, "intensity")
         voids.check_stability(self.parameters, self.dt, self.dx)
 
     @property
@@ -383,6 +467,20 @@ class VoidScenario:
         """``(1, 3, n, n)`` state at time 0."""
         c_v = voids.vacancy_gradient(self.n, self.c_v_mean, self.c_v_amplitude, self.direction)
         return voids.voids_state(self.n, list(self.centers), list(self.radii), c_v_solid=c_v)
+
+
+def _points(centers: object, name: str) -> tuple[tuple[float, float], ...]:
+    """At least one ``(x, y)`` point (grid units), as a tuple of float pairs."""
+    if isinstance(centers, (str, bytes)) or not hasattr(centers, "__len__") or len(centers) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of (x, y) points, got {centers!r}")
+    return tuple(tuple(check_real(c, name) for c in check_pair(point, name)) for point in centers)
+
+
+def _radii(radii: object, count: int) -> tuple[float, ...]:
+    """One positive radius per void (grid units), as a tuple of floats."""
+    if isinstance(radii, (str, bytes)) or not hasattr(radii, "__len__") or len(radii) != count:
+        raise ValueError(f"radii must hold one radius per centre ({count}), got {radii!r}")
+    return tuple(positive_float(r, "radii") for r in radii)
 
 
 @dataclass(frozen=True)
@@ -398,6 +496,19 @@ class VoidVideo:
     states: torch.Tensor
     frames: torch.Tensor
     scenario: VoidScenario
+
+    def __post_init__(self) -> None:
+        voids.check_state(self.states, "states")
+        frames = finite_tensor(self.frames, "frames")
+        t, _, nx, ny = self.states.shape
+        if tuple(frames.shape) != (t, 1, nx, ny):
+            raise ValueError(f"frames must be (frames, 1, nx, ny) = {(t, 1, nx, ny)} like the states, "
+                             f"got {tuple(frames.shape)}")
+        if t < 2:
+            raise ValueError(f"states must hold at least two frames (a pair to learn from), got {t}")
+        if frames.min() < 0 or frames.max() > 1:
+            raise ValueError("frames must be grey levels in [0, 1]")
+        check_instance(self.scenario, VoidScenario, "scenario")
 
     @property
     def eta(self) -> torch.Tensor:
@@ -433,7 +544,10 @@ def synthesise(scenario: VoidScenario = VoidScenario(), progress: bool | None = 
 
     Used in :ref:`06-neuradiff-the-phase-field-model-of-voids`.
     """
+    check_instance(scenario, VoidScenario, "scenario")
+    progress, cache = check_progress(progress), check_bool(cache, "cache")
+    target = torch.device("cpu") if device is None else as_device(device)
     key = {"version": DATA_VERSION, **asdict(scenario)}
-    make = lambda: _generate(scenario, progress, torch.device(device) if device is not None else torch.device("cpu"))  # noqa: E731
+    make = lambda: _generate(scenario, progress, target)  # noqa: E731
     tensors = _data.cached("void-video", key, make) if cache else make()
     return VoidVideo(tensors["states"].float(), (tensors["video"].float() / 255)[:, None], scenario)

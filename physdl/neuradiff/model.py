@@ -14,9 +14,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from physdl.nn.inference import check_input
 from physdl.nn.positive import PositiveParameters
 from physdl.nn.unet import UNet
-from physdl.ops.grid import Grid
+from physdl.ops.checks import check_bool, check_instance, check_int
+from physdl.ops.grid import Grid, positive_float
 from physdl.pde import voids
 from physdl.pde.stepper import Stepper, rollout
 
@@ -33,11 +35,15 @@ class LearnableParameters(PositiveParameters):
     """
 
     def __init__(self, initial: voids.VoidParameters | None = None, learn: tuple[str, ...] | None = None) -> None:
+        if initial is not None:
+            voids.check_parameters(initial, name="initial")
+        if isinstance(learn, str):
+            raise TypeError(f"learn must be a collection of names, not the string {learn!r} (write ({learn!r},))")
         initial = initial or voids.VoidParameters()
         names = voids.VoidParameters.names()
         unknown = set(learn or ()) - set(names)
         if unknown:
-            raise ValueError(f"unknown parameters {sorted(unknown)}; choose from {names}")
+            raise ValueError(f"learn names unknown parameters {sorted(map(repr, unknown))}; choose from {names}")
         super().__init__({name: getattr(initial, name) for name in names}, learn)
 
     def forward(self) -> voids.VoidParameters:
@@ -76,10 +82,10 @@ class NeuralPhaseField(nn.Module, Stepper):
                  learn: tuple[str, ...] | None = None, irradiation: voids.Irradiation | None = None,
                  conservative: bool = True) -> None:
         super().__init__()
-        if dt <= 0 or dx <= 0:
-            raise ValueError(f"dt and dx must be positive, got dt={dt}, dx={dx}")
-        self.dt, self.dx, self.conservative = float(dt), float(dx), conservative
-        self.irradiation = irradiation or voids.Irradiation()
+        self.dt, self.dx = positive_float(dt, "dt"), positive_float(dx, "dx")
+        self.conservative = check_bool(conservative, "conservative")
+        self.irradiation = check_instance(irradiation, voids.Irradiation, "irradiation", optional=True) \
+            or voids.Irradiation()
         self.parameters_p = LearnableParameters(initial, learn)
 
     channels = 3
@@ -120,6 +126,7 @@ class NeuralPhaseField(nn.Module, Stepper):
 
         Raises ``ValueError`` when the current parameters make ``dt`` unstable.
         """
+        frames, steps_per_frame = check_int(frames, "frames", 1), check_int(steps_per_frame, "steps_per_frame", 1)
         return rollout(self, state, (frames - 1) * steps_per_frame, steps_per_frame, check_finite=False)
 
 
@@ -137,15 +144,37 @@ class RecognitionNet(nn.Module):
 
     def __init__(self, frames: int, embedding: int = 8, base: int = 16, levels: int = 4) -> None:
         super().__init__()
-        if frames < 1 or embedding < 1:
-            raise ValueError(f"frames and embedding must be positive, got {frames}, {embedding}")
+        frames, embedding = check_int(frames, "frames", 1), check_int(embedding, "embedding", 1)
         self.embedding = nn.Embedding(frames, embedding)
         nn.init.normal_(self.embedding.weight, std=0.1)
         self.unet = UNet(1, 3, base=base, levels=levels, norm="group", condition_channels=embedding)
 
     def forward(self, frame: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        _check_frame(self, self.unet, frame)
+        _check_index(index, frame.shape[0])
         index = index.clamp(0, self.embedding.num_embeddings - 1)
         return torch.sigmoid(self.unet(frame, self.embedding(index)))
+
+
+def _check_frame(net: nn.Module, unet: UNet, frame: object, name: str = "frame") -> None:
+    """``frame`` must be ``(batch, 1, nx, ny)`` in ``net``'s dtype and device, of a size ``unet``
+    takes (:meth:`physdl.nn.unet.UNet.size_problem`)."""
+    check_input(net, frame, name)
+    if frame.dim() != 4 or frame.shape[1] != 1:
+        raise ValueError(f"{name} must be (batch, 1, nx, ny), got {tuple(frame.shape)}")
+    problem = unet.size_problem(tuple(frame.shape[2:]))
+    if problem:
+        raise ValueError(f"{name}: {problem} (load_video(..., multiple_of={2 ** (unet.levels - 1)}) crops a video)")
+
+
+def _check_index(index: object, batch: int) -> None:
+    """``index`` must be an integer tensor ``(batch,)``: one frame index per frame."""
+    if not isinstance(index, torch.Tensor) or index.is_floating_point() or index.is_complex() \
+            or index.dtype == torch.bool:
+        raise TypeError(f"index must be an integer tensor of frame indices, got "
+                        f"{index.dtype if isinstance(index, torch.Tensor) else type(index).__name__}")
+    if tuple(index.shape) != (batch,):
+        raise ValueError(f"index must hold one frame index per frame, shape ({batch},), got {tuple(index.shape)}")
 
 
 class TrackingUNet(nn.Module):
@@ -156,6 +185,7 @@ class TrackingUNet(nn.Module):
         self.unet = UNet(1, 1, base=base, levels=levels, norm="group")
 
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        _check_frame(self, self.unet, frame)
         return torch.sigmoid(self.unet(frame))
 
 
@@ -175,6 +205,7 @@ class NextFrameUNet(nn.Module, Stepper):
         self.unet = UNet(1, 1, base=base, levels=levels, norm="group")
 
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        _check_frame(self, self.unet, frame)
         return (frame + self.unet(frame)).clamp(0, 1)
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
@@ -183,7 +214,8 @@ class NextFrameUNet(nn.Module, Stepper):
     @torch.no_grad()
     def rollout(self, frame: torch.Tensor, frames: int) -> torch.Tensor:
         """``(batch, frames, 1, nx, ny)`` from a first frame ``(batch, 1, nx, ny)``."""
-        return rollout(self, frame, frames - 1)
+        _check_frame(self, self.unet, frame)
+        return rollout(self, frame, check_int(frames, "frames", 1) - 1)
 
 
 def _phase_field_instance(n: int | None = None, dt: float | None = None,

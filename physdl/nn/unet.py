@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -79,8 +81,9 @@ class UNet(nn.Module):
         check_choice(padding_mode, "padding_mode", PADDING_MODES)
         if norm not in _NORMS:
             raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}")
-        self.dims, self.levels, self.in_channels = dims, levels, in_channels
+        self.dims, self.levels, self.in_channels, self.norm = dims, levels, in_channels, norm
         widths = [base * 2**i for i in range(levels)]
+        self.widths = tuple(widths)
         self.down = nn.ModuleList()
         cin = in_channels
         for w in widths:
@@ -96,6 +99,24 @@ class UNet(nn.Module):
         self.fuse = (convolution(dims)(widths[-1] + condition_channels, widths[-1], 1)
                      if condition_channels > 0 else None)
 
+    def size_problem(self, space: tuple[int, ...]) -> str | None:
+        """Why this U-Net cannot take an input of spatial sizes ``space``, or ``None`` if it can.
+
+        Each side must be divisible by ``2 ** (levels - 1)``; with group normalisation every
+        group must also hold more than one value at every level (torch cannot normalise one).
+        """
+        factor = 2 ** (self.levels - 1)
+        if any(n % factor for n in space):
+            return f"spatial sizes {tuple(space)} must be divisible by {factor} for {self.levels} levels"
+        if self.norm == "group":
+            for level, width in enumerate(self.widths):
+                pixels = math.prod(n // 2**level for n in space)
+                if width // min(8, width) * pixels < 2:
+                    return (f"spatial sizes {tuple(space)} leave one value per normalisation group at level "
+                            f"{level} ({pixels} pixel(s), {width} channels in {min(8, width)} groups): use larger "
+                            f"frames, fewer levels or a wider base")
+        return None
+
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         check_input(self, x)
         if x.dim() != self.dims + 2 or x.shape[1] != self.in_channels:
@@ -103,11 +124,9 @@ class UNet(nn.Module):
                 f"expected input (batch, {self.in_channels}, *space) with {self.dims} spatial axes, "
                 f"got {tuple(x.shape)}"
             )
-        factor = 2 ** (self.levels - 1)
-        if any(n % factor for n in x.shape[2:]):
-            raise ValueError(
-                f"spatial sizes {tuple(x.shape[2:])} must be divisible by {factor} for {self.levels} levels"
-            )
+        problem = self.size_problem(tuple(x.shape[2:]))
+        if problem:
+            raise ValueError(f"input: {problem}")
         skips = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else self.pool(x))

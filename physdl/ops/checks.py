@@ -188,3 +188,18 @@ def check_bool(x: object, name: str) -> bool:
     if not isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {type(x).__name__} {x!r}")
     return bool(x)
+
+
+def check_instance(x: object, kind: type | tuple[type, ...], name: str, optional: bool = False) -> object:
+    """``x`` if it is an instance of ``kind`` (or ``None`` when ``optional``); ``TypeError``
+    naming ``name`` and the expected type otherwise."""
+    if (optional and x is None) or isinstance(x, kind):
+        return x
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    wanted = " or ".join(k.__name__ for k in kinds) + (" or None" if optional else "")
+    raise TypeError(f"{name} must be a {wanted}, got {type(x).__name__}")
+
+
+def check_progress(progress: object, name: str = "progress") -> bool | None:
+    """A progress-bar switch: ``True``, ``False`` or ``None`` (the session default)."""
+    return None if progress is None else check_bool(progress, name)

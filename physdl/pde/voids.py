@@ -179,10 +179,11 @@ def _check_fields(state: object, name: str) -> None:
     check_finite(state, name)
 
 
-def check_parameters(p: object, batch: int | None = None, state_name: str = "state") -> VoidParameters:
-    """``p`` if it is a :class:`VoidParameters` whose tensors hold one value or ``batch`` values."""
+def check_parameters(p: object, batch: int | None = None, state_name: str = "state", name: str = "p") -> VoidParameters:
+    """``p`` if it is a :class:`VoidParameters` whose tensors hold one value or ``batch`` values
+    (``TypeError`` naming ``name`` otherwise)."""
     if not isinstance(p, VoidParameters):
-        raise TypeError(f"p must be a VoidParameters, got {type(p).__name__}")
+        raise TypeError(f"{name} must be a VoidParameters, got {type(p).__name__}")
     for f in fields(p):
         value = getattr(p, f.name)
         if batch is not None and torch.is_tensor(value) and value.numel() not in (1, batch):
@@ -191,9 +192,9 @@ def check_parameters(p: object, batch: int | None = None, state_name: str = "sta
     return p
 
 
-def _check_irradiation(irradiation: object) -> Irradiation:
+def _check_irradiation(irradiation: object, name: str = "irradiation") -> Irradiation:
     if not isinstance(irradiation, Irradiation):
-        raise TypeError(f"irradiation must be an Irradiation, got {type(irradiation).__name__}")
+        raise TypeError(f"{name} must be an Irradiation, got {type(irradiation).__name__}")
     return irradiation
 
 
