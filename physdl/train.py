@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from physdl import deprecation
+from physdl import deprecation, distributed
 from physdl.config import generator_device, progress_enabled
 from physdl.io import atomic_save, remove_temporaries
 from physdl.ops.checks import check_int, trusted
@@ -195,6 +195,7 @@ def fit(
     resume: bool = True,
     progress: bool | None = None,
     desc: str = "fit",
+    sync_every: int = 1,
 ) -> History:
     """Minimise ``loss_fn(step)`` over ``model``'s parameters for ``iterations`` optimiser iterations.
 
@@ -204,6 +205,10 @@ def fit(
             augmentation and noise from ``i`` alone (:mod:`physdl.sampling`), so that a resumed
             run is bit-identical to an uninterrupted one; draws from torch's global generator
             are restored from the checkpoint as well.
+            Under ``torchrun`` it returns the weighted loss of this rank's slice of the global
+            batch (:func:`physdl.distributed.local_batch`); ``fit`` then averages losses and
+            gradients over the ranks, broadcasts buffers from rank 0, and lets only rank 0
+            write checkpoints and show the progress bar. ``validate`` is averaged over the ranks.
         optimizer: a torch optimiser; L-BFGS and other closure-based ones are supported.
         iterations: total number of optimiser iterations (a resumed run continues up to this
             number); "steps" below are these iterations.
@@ -219,6 +224,13 @@ def fit(
             the end); with ``resume`` an existing file is loaded and the run continues.
             Temporary files left in its folder by a killed write are removed at the start.
         progress: show a tqdm progress bar (default: :func:`physdl.config.progress_enabled`).
+        sync_every: read the loss back to the host every this many steps (and at every
+            validation, checkpoint and the last step) instead of every step, so that a GPU
+            never waits for the host. The losses wait on the device; a NaN or Inf among them
+            stops the run when they are read, naming its step. With ``sync_every > 1`` the
+            steps after a non-finite loss are still taken (the weights may turn NaN): the
+            model is restored from the last checkpoint, so pass ``checkpoint`` as well.
+            Closure-based optimisers (L-BFGS) read the loss every step regardless.
         desc: label of the progress bar.
 
     Returns:
@@ -238,6 +250,7 @@ def fit(
     steps = check_int(iterations, "iterations", 0)
     validate_every = check_int(validate_every, "validate_every", 1)
     checkpoint_every = check_int(checkpoint_every, "checkpoint_every", 1)
+    sync_every = check_int(sync_every, "sync_every", 1)
     if patience is not None:
         patience = check_int(patience, "patience", 1)
     min_delta = finite_float(min_delta, "min_delta")
@@ -245,12 +258,16 @@ def fit(
         raise ValueError(f"min_delta must be non-negative, got {min_delta}")
     if progress is None:
         progress = progress_enabled()
+    parallel = distributed.active()  # under torchrun: average gradients, rank 0 writes and shows
+    progress = progress and distributed.is_main()
     history = History()
     start = 0
     best: dict = {"state": None, "bad_rounds": 0}
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None:
-        remove_temporaries(path)
+        if distributed.is_main():
+            remove_temporaries(path)
+        distributed.barrier()
     if path is not None and resume and path.exists():
         ckpt = load_checkpoint(path, model, optimizer, scheduler)
         start = int(ckpt["step"])
@@ -263,13 +280,14 @@ def fit(
         if "rng" in ckpt:
             _set_rng_state(ckpt["rng"])
     history.start_step = start
+    distributed.broadcast_state(model)
     last_good: int | None = start if path is not None and path.exists() else None
     closure_based = isinstance(optimizer, torch.optim.LBFGS)
     t0 = time.perf_counter()
 
     def run_validation(step: int) -> bool:
         """Record a validation value; return True when early stopping triggers."""
-        value = float(validate())
+        value = float(distributed.mean_over_ranks(validate()) if parallel else validate())
         history.val_steps.append(step)
         history.val.append(value)
         if history.best_val is None or value < history.best_val - min_delta:
@@ -291,6 +309,19 @@ def fit(
         return NonFiniteLossError(f"{what}; training stopped and {where}. "
                                   "Lower the learning rate, clip gradients or check the inputs for NaN.")
 
+    pending: list[torch.Tensor] = []  # losses of steps not yet read back (sync_every > 1)
+
+    def read_losses(done: int) -> None:
+        """Append the pending losses of the steps before ``done`` to the history (one sync)."""
+        values = torch.stack(pending).tolist() if pending else []
+        first_step = done - len(values)
+        pending.clear()
+        for k, value in enumerate(values):
+            if not math.isfinite(value):
+                raise stop_non_finite(f"loss became {value} at step {first_step + k}")
+            history.loss.append(value)
+
+    deferred = sync_every > 1 and not closure_based
     bar = tqdm(range(start, steps), desc=desc, disable=not progress, initial=start, total=steps)
     step = start
     for step in bar:
@@ -302,28 +333,42 @@ def fit(
                 optimizer.zero_grad(set_to_none=True)
                 with trusted():  # the loss is checked below: the ops inside skip their own checks
                     value = loss_fn(step)
-                if math.isfinite(value.item()):
+                total = distributed.mean_over_ranks(value) if parallel else value
+                if math.isfinite(total.item()):
                     value.backward()
+                    distributed.average_gradients(model.parameters())
                 if not first:
-                    first.append(value.detach())
-                return value
+                    first.append(total.detach())
+                return total
 
             optimizer.step(closure)
             loss = first[0]
         else:
             optimizer.zero_grad(set_to_none=True)
             with trusted():
-                loss = loss_fn(step)
-            if math.isfinite(loss.item()):
-                loss.backward()
+                local = loss_fn(step)
+            loss = distributed.mean_over_ranks(local) if parallel else local
+            if deferred or math.isfinite(loss.item()):
+                local.backward()
+                distributed.average_gradients(model.parameters())
                 optimizer.step()
-        value = loss.item()
-        if not math.isfinite(value):
-            raise stop_non_finite(f"loss became {value} at step {step}")
-        history.loss.append(value)
+        if parallel:
+            distributed.broadcast_state(model, parameters=False)
+        done = step + 1
+        if deferred:
+            pending.append(loss.detach())
+            due = (done % sync_every == 0 or done == steps or (path is not None and done % checkpoint_every == 0)
+                   or (validate is not None and done % validate_every == 0))
+            if due:
+                read_losses(done)
+            value = history.loss[-1] if history.loss else math.nan
+        else:
+            value = loss.item()
+            if not math.isfinite(value):
+                raise stop_non_finite(f"loss became {value} at step {step}")
+            history.loss.append(value)
         if scheduler is not None:
             scheduler.step()
-        done = step + 1
         stop = False
         if validate is not None and (done % validate_every == 0 or done == steps):
             model.eval()
@@ -338,11 +383,14 @@ def fit(
                 raise stop_non_finite(f"{bad} is not finite at step {done} (a gradient overflowed {since} "
                                       "although the loss stayed finite)")
             history.seconds = time.perf_counter() - t0
-            atomic_save(_state(model, optimizer, scheduler, history, done, best), path)
+            if distributed.is_main():
+                atomic_save(_state(model, optimizer, scheduler, history, done, best), path)
+            distributed.barrier()
             last_good = done
         if stop:
             history.stopped_early = True
             break
+    read_losses(step + 1 if steps > start else start)  # nothing is pending unless a loop ended early
     bar.close()
     history.seconds = time.perf_counter() - t0
     if restore_best and best["state"] is not None:

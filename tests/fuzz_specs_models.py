@@ -10,9 +10,9 @@ import torch
 from hypothesis import strategies as st
 
 from fuzz_specs import EXEMPT, close, fuzz, stepper_rollout
-from fuzzing import bad, call, choice, field, good, integer, number, per_axis, positive, tensor
+from fuzzing import bad, call, choice, field, good, integer, number, per_axis, pick, positive, tensor
 
-from physdl import ops
+from physdl import distributed, ops
 from physdl.pde import cahn_hilliard as ch
 
 # =========================================================================== pde.cahn_hilliard
@@ -526,6 +526,66 @@ def _(draw):
         assert seen.unique().numel() == seen.numel()  # an epoch never repeats an index
         assert torch.equal(sampling.EpochBatches(**v)(step), batch)  # a pure function of (seed, step)
     call(make, args, expect, name="EpochBatches")
+
+
+# =========================================================================== distributed
+
+EXEMPT.update({
+    "physdl.distributed.BACKENDS": "a constant: the process-group backends physdl picks from",
+    "physdl.distributed.Shard": "a result container returned by shard, fuzzed there",
+    "physdl.distributed.init": "joins the process group torchrun describes; run under torchrun in tests/test_distributed.py",
+    "physdl.distributed.close": "takes no argument: leaves the process group (tests/test_distributed.py)",
+    "physdl.distributed.active": "takes no argument: whether a process group of several ranks runs",
+    "physdl.distributed.world_size": "takes no argument: the number of ranks",
+    "physdl.distributed.rank": "takes no argument: this process's rank",
+    "physdl.distributed.is_main": "takes no argument: whether this is rank 0",
+    "physdl.distributed.local_device": "takes no argument: this rank's device",
+    "physdl.distributed.barrier": "takes no argument: waits for every rank",
+})
+
+
+@fuzz("physdl.distributed.shard")
+def _(draw):
+    ranks = draw(integer(1, 6, bad_values=[0, 1.5, True]))
+    count = int(ranks.value) if not ranks.bad else 1
+    args = {"size": draw(integer(count, 40, bad_values=[0, -1, 2.5])), "ranks": ranks,
+            "rank": draw(pick([None, *range(count)], [(count, "past the last rank"), (-1, "negative"), ("0", "a string")], 0.2))}
+
+    def expect(piece, size, rank, ranks):
+        r, n = (0 if rank is None else int(rank)), int(size)
+        assert 0 <= piece.start < piece.stop <= n and piece.stop - piece.start in (n // int(ranks), n // int(ranks) + 1)
+        assert abs(piece.weight - (piece.stop - piece.start) * int(ranks) / n) < 1e-12
+        if r + 1 < int(ranks):
+            assert distributed.shard(n, r + 1, int(ranks)).start == piece.stop  # contiguous, in rank order
+    # a global batch smaller than the number of ranks leaves a rank without a sample
+    call(distributed.shard, args, expect, may_reject=["size"])
+
+
+@fuzz("physdl.distributed.local_batch", "physdl.distributed.mean_over_ranks", "physdl.distributed.average_gradients",
+      "physdl.distributed.broadcast_state")
+def _(draw):
+    name = draw(st.sampled_from(["local_batch", "mean_over_ranks", "average_gradients", "broadcast_state"]))
+    model = torch.nn.Linear(2, 1)
+    if name == "local_batch":
+        args = {"batch": draw(pick([torch.arange(5), torch.rand(3, 2)], [([1, 2], "a list"), (torch.tensor(1.0), "no batch axis")], 0.3))}
+    elif name == "mean_over_ranks":
+        args = {"value": draw(pick([1.5, torch.tensor(2.0), torch.tensor([3.0])], [(torch.ones(2), "two values"), ("1", "a string"),
+                                                                                   (True, "a bool"), (torch.tensor(1), "an integer tensor")], 0.3))}
+    elif name == "average_gradients":
+        args = {"parameters": draw(pick([model.parameters(), list(model.parameters())], [(5, "a number"), ([1.0], "not tensors"),
+                                                                                          (model.weight, "one tensor")], 0.3))}
+    else:
+        args = {"module": draw(pick([model], [(model.weight, "a tensor, not a module")], 0.3)),
+                "parameters": draw(pick([True, False], [(1, "an int")], 0.3))}
+
+    def expect(out, **v):  # one process: the identity
+        if name == "local_batch":
+            assert out[0] is v["batch"] and out[1] == 1.0
+        elif name == "mean_over_ranks":
+            assert out.dim() == 0 and float(out) == float(torch.as_tensor(v["value"]).reshape(()))
+        else:
+            assert out is None
+    call(getattr(distributed, name), args, expect)
 
 
 # =========================================================================== the pde package

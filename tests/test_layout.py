@@ -12,7 +12,8 @@ PHYSDL = Path(__file__).resolve().parent.parent / "physdl"
 METHODS = ("surrogate", "pinn", "burgers_pinn", "diffphys", "safe", "neuradiff", "crnn")
 CONCERNS = {"__init__", "config", "data", "model", "training", "evaluation"}
 LAYERS = {"ops", "pde", "nn"}
-SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "io", "metrics", "progress", "sampling", "timing", "train",
+SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "distributed", "io", "metrics", "progress", "sampling",
+            "timing", "train",
             "viz", "viz3d"}
 #: what each layer or service may import from physdl (besides itself)
 ALLOWED = {
@@ -22,7 +23,8 @@ ALLOWED = {
     "cli": set(), "sampling": set(), "config": set(), "deprecation": set(), "devicecheck": set(), "io": set(), "timing": set(), "metrics": set(),
     "progress": {"config"},
     "data": {"io"},
-    "train": {"config", "deprecation", "io", "ops", "progress"},  # ops.checks: the finiteness policy
+    "distributed": {"ops"},  # ops.checks: argument checks
+    "train": {"config", "deprecation", "distributed", "io", "ops", "progress"},  # ops.checks: the finiteness policy
     "viz": {"config", "metrics"}, "viz3d": {"viz", "config", "metrics"},
 }
 

@@ -1,5 +1,7 @@
 """The shared fit loop: convergence, checkpoints and resume, early stopping, NaN stop, L-BFGS."""
 
+import math
+
 import pytest
 import torch
 
@@ -260,3 +262,41 @@ def test_resume_restores_the_global_generator(tmp_path):
     fit(model, loss, torch.optim.Adam(model.parameters(), lr=0.01), 30, checkpoint=ckpt, progress=False)
     for a, b in zip(ref.parameters(), model.parameters()):
         assert torch.equal(a, b)
+
+
+def _deferred_problem():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1).double()
+    x = torch.randn(16, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    y = x.sum(1, keepdim=True)
+    return model, x, y
+
+
+def test_reading_the_loss_every_k_steps_gives_the_same_run():
+    curves = []
+    for sync_every in (1, 4):
+        model, x, y = _deferred_problem()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        hist = fit(model, lambda step: (model(x[step % 16:][:4]) - y[step % 16:][:4]).pow(2).mean(), opt, 10,
+                   validate=lambda: float((model(x) - y).pow(2).mean()), validate_every=3, progress=False,
+                   sync_every=sync_every)
+        curves.append((hist.loss, hist.val, [p.detach().clone() for p in model.parameters()]))
+    assert curves[0][0] == curves[1][0] and len(curves[1][0]) == 10 and curves[0][1] == curves[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(curves[0][2], curves[1][2]))
+    with pytest.raises(ValueError, match="sync_every must be at least 1"):
+        fit(model, lambda step: model(x).sum(), opt, 1, sync_every=0, progress=False)
+
+
+def test_a_deferred_nan_names_its_step_and_the_checkpoint_restores_the_model(tmp_path):
+    model, x, y = _deferred_problem()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def loss_fn(step):
+        loss = (model(x) - y).pow(2).mean()
+        return loss * math.nan if step == 5 else loss
+
+    with pytest.raises(NonFiniteLossError, match="loss became nan at step 5.*last good checkpoint .*step 4"):
+        fit(model, loss_fn, opt, 12, checkpoint=tmp_path / "run.ckpt", checkpoint_every=4, sync_every=8,
+            progress=False)
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())  # the NaN steps were undone
+    assert torch.load(tmp_path / "run.ckpt", weights_only=False)["step"] == 4

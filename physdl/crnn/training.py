@@ -11,6 +11,10 @@ Command line (writes the shippable weights and a JSON training log)::
     python -m physdl.crnn.training --out stage1.pt
     python -m physdl.crnn.training --init stage1.pt --steps 1600 --out physdl/crnn/weights/ch3d.pt
 
+Under ``torchrun --nproc_per_node=N`` (or a multi-node rendezvous) the same commands train
+data-parallel, one rank per GPU (:mod:`physdl.distributed`); ``--dry-run`` prints the sizes
+of the run (:func:`plan`) without touching data.
+
 The second command is the second stage (:func:`long_rollout_config`): it fine-tunes the first
 stage's model on full rollouts of whole sequences.
 
@@ -30,12 +34,13 @@ from pathlib import Path
 
 import torch
 
-from physdl import cli, deprecation
+from physdl import cli, deprecation, distributed
 from physdl.config import describe, generator_device, seed_everything
 from physdl.config import device as pick_device
 from physdl.crnn.data import SequenceConfig, downsample, sequences
 from physdl.crnn.model import CRNNArchitecture, build
 from physdl.io import atomic_save
+from physdl.ops.checks import check_int
 from physdl.sampling import step_generator
 from physdl.train import fit
 
@@ -191,13 +196,19 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     The best-validating weights are restored at the end (the paper also keeps the model
     with the lowest validation loss). Windows, augmentation and input noise of each step are
     drawn from ``(config.seed, step)`` (:mod:`physdl.sampling`), so a resumed run is
-    bit-identical to an uninterrupted one.
+    bit-identical to an uninterrupted one. Under ``torchrun`` every rank draws the step's
+    windows and trains on its slice of them (:mod:`physdl.distributed`); without input noise
+    the run is the one-process run, with it each rank draws the noise of its own slice.
     """
     dev = device or pick_device()
     seed_everything(config.seed)
     dims = config.arch.dims
+    if not distributed.is_main():
+        distributed.barrier()  # under torchrun rank 0 generates and caches the data; the others then load it
     train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
     val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
+    if distributed.is_main():
+        distributed.barrier()
     val_windows = val_phi.to(dev)
     model = build(config.arch).to(dev)
     if config.init is not None:
@@ -213,6 +224,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         seq = _windows(train_phi, config.window, config.batch, gen)
         if config.augment:
             seq = augment(seq, gen, dims)
+        seq, weight = distributed.local_batch(seq)  # this rank's windows under torchrun
         seq = seq.to(dev)
         noise = step_generator(config.seed, step, "input noise", device=seq.device) if config.input_noise else None
         pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise)
@@ -220,7 +232,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         if config.mass_penalty:
             space = tuple(range(2, pred.dim()))
             loss = loss + config.mass_penalty * torch.mean((pred.mean(space) - seq[:, 1:].mean(space)) ** 2)
-        return loss
+        return weight * loss
 
     @torch.no_grad()
     def validate() -> float:
@@ -234,6 +246,81 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
                   validate_every=config.validate_every, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   progress=progress, desc="CRNN")
     return TrainingResult(model, history, time.perf_counter() - start, config)
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What a training run will need, computed from its configuration (no data is touched).
+
+    Attributes:
+        ranks: processes (GPUs) the run is planned for.
+        sequences, validation_sequences: training and validation sequences.
+        frames, grid, network_grid, dims: frames per sequence; solver and network points per
+            axis; spatial axes.
+        disk_bytes: the cached data sets (float32 at the solver grid, training and validation).
+        memory_bytes_per_rank: the data each rank holds while it trains (float32, at the
+            network grid, training and validation; every rank holds all of it today).
+        solver_steps: explicit solver steps that generating the data takes (burn-in aside).
+        global_batch, local_batch: windows per step, in all and on the busiest rank.
+        steps: optimiser steps.
+        seconds: estimated wall time, or ``None`` when no committed throughput measurement
+            covers this configuration.
+    """
+
+    ranks: int
+    sequences: int
+    validation_sequences: int
+    frames: int
+    grid: int
+    network_grid: int
+    dims: int
+    disk_bytes: int
+    memory_bytes_per_rank: int
+    solver_steps: int
+    global_batch: int
+    local_batch: int
+    steps: int
+    seconds: float | None = None
+
+    def describe(self) -> str:
+        """The plan as the lines ``--dry-run`` prints."""
+        gb = 1e9
+        return "\n".join([
+            f"ranks: {self.ranks}",
+            f"data: {self.sequences} training + {self.validation_sequences} validation sequences of {self.frames} "
+            f"frames at {self.grid}^{self.dims} (network {self.network_grid}^{self.dims})",
+            f"data on disk: {self.disk_bytes / gb:.1f} GB",
+            f"data in memory per rank: {self.memory_bytes_per_rank / gb:.1f} GB",
+            f"solver steps to generate: {self.solver_steps:.3g}",
+            f"batch: {self.global_batch} windows per step, {self.local_batch} on the busiest rank; {self.steps} steps",
+            "estimated wall time: " + ("unknown (no committed throughput measurement for this configuration)"
+                                       if self.seconds is None else f"{self.seconds / 3600:.1f} h"),
+        ])
+
+
+def plan(config: TrainingConfig, ranks: int = 1) -> TrainingPlan:
+    """The sizes of training ``config`` on ``ranks`` processes (:class:`TrainingPlan`).
+
+    Used in :ref:`scale-training-at-scale`.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise TypeError(f"config must be a TrainingConfig, got {type(config).__name__}")
+    ranks = check_int(ranks, "ranks", 1)
+    if config.batch < ranks:
+        raise ValueError(f"a global batch of {config.batch} windows cannot give each of {ranks} ranks one: "
+                         f"use a batch of at least {ranks} (--batch)")
+    first = config.data[0]
+    dims = first.dims
+    train_n = sum(d.sequences for d in config.data)
+    val_n = sum(d.sequences for d in config.validation)
+    values = (train_n + val_n) * first.frames  # frames held, each one channel
+    solver_steps = sum(d.sequences * (d.max_start + d.frames - 1) * d.steps_per_frame
+                       for d in (*config.data, *config.validation))
+    network = first.grid // config.factor
+    return TrainingPlan(ranks=ranks, sequences=train_n, validation_sequences=val_n, frames=first.frames,
+                        grid=first.grid, network_grid=network, dims=dims, disk_bytes=4 * values * first.grid**dims,
+                        memory_bytes_per_rank=4 * values * network**dims, solver_steps=solver_steps,
+                        global_batch=config.batch, local_batch=-(-config.batch // ranks), steps=config.steps)
 
 
 def _config_dict(config: TrainingConfig) -> dict:
@@ -305,10 +392,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=cli.existing_file,
                         help="weights to fine-tune on full rollouts of whole sequences (second stage)")
     parser.add_argument("--lr", type=cli.positive_float, help="override the learning rate")
+    parser.add_argument("--batch", type=cli.positive_int,
+                        help="override the global batch (windows per step, split over the ranks)")
     parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0)
     parser.add_argument("--threads", type=cli.positive_int, help="CPU threads for torch (default: torch's choice)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out and its log")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the data size on disk, the memory per rank and the wall time, and stop")
     args = parser.parse_args(argv)
     if args.scale is not None:
         parser.error("--scale is gone: the scale is the profile, e.g. PHYSDL_PROFILE=paper "
@@ -333,11 +424,27 @@ def main(argv: list[str] | None = None) -> None:
         config = replace(config, lr=args.lr)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
+    if args.batch is not None:
+        config = replace(config, batch=args.batch)
+    try:
+        run_plan = plan(config, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError as err:
+        parser.error(str(err))
+    if args.dry_run:
+        print(run_plan.describe())
+        return
+    distributed.init()  # under torchrun: one rank per GPU; nothing otherwise
     ckpt = args.checkpoint or str(Path(args.out).with_suffix(".ckpt"))
-    result = train(config, checkpoint=ckpt, progress=True)
-    path = save_weights(result, args.out)
-    print(f"wrote {path} after {result.seconds / 60:.1f} min; best validation MSE {result.history.best_val:.3g}")
+    device = distributed.local_device() if distributed.active() else None
+    result = train(config, checkpoint=ckpt, progress=True, device=device)
+    if distributed.is_main():
+        path = save_weights(result, args.out)
+        print(f"wrote {path} after {result.seconds / 60:.1f} min; best validation MSE {result.history.best_val:.3g}")
+    distributed.close()
 
 
 if __name__ == "__main__":
-    main()
+    # run the importable module's main, so that its classes are the ones physdl.sizes builds
+    from physdl.crnn.training import main as _main
+
+    _main()

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from physdl.ops.checks import check_bool, check_int, check_real, finite_tensor
+from physdl import distributed
 from physdl.sampling import EpochBatches, step_generator
 from physdl.surrogate.data import symmetry
 from physdl.surrogate.evaluation import channel_errors, predict
@@ -32,7 +33,9 @@ def train_surrogate(
     that channels and samples weigh equally. The weights with the best validation error are
     kept. With ``augment``, each batch is moved by a random one of the 8 symmetries of the
     square (:func:`symmetry`), which multiplies the data at no cost and is exact. Batches and
-    symmetries are functions of ``(seed, step)`` (:mod:`physdl.sampling`).
+    symmetries are functions of ``(seed, step)`` (:mod:`physdl.sampling`). Under ``torchrun``
+    each rank trains on its slice of every batch (:mod:`physdl.distributed`): the run is the
+    run of one process with the same ``batch_size``.
 
     Explained in :ref:`01-surrogates-training-on-the-data-set`.
     """
@@ -55,12 +58,13 @@ def train_surrogate(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1))
 
     def loss_fn(step: int) -> torch.Tensor:
-        idx = order(step).to(dev)
+        idx, weight = distributed.local_batch(order(step))  # this rank's slice under torchrun
+        idx = idx.to(dev)
         xb, yb = x[idx], y[idx]
         if augment:
             gen = step_generator(seed, step, "symmetry")
             xb, yb = symmetry(xb, yb, int(torch.randint(8, (), generator=gen, device="cpu")))
-        return (model.net(model.normalise_inputs(xb)) - model.normalise(yb, xb)).pow(2).mean()
+        return weight * (model.net(model.normalise_inputs(xb)) - model.normalise(yb, xb)).pow(2).mean()
 
     def validate() -> float:
         return float(channel_errors(predict(model, test["inputs"]), test["targets"]).mean())
