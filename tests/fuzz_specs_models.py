@@ -588,6 +588,46 @@ def _(draw):
     call(getattr(distributed, name), args, expect)
 
 
+# =========================================================================== shards
+
+from physdl import shards  # noqa: E402
+
+EXEMPT.update({
+    "physdl.shards.MANIFEST": "a constant: the manifest's file name in a shard folder",
+    "physdl.shards.FORMAT": "a constant: the format name every manifest declares",
+})
+
+
+@fuzz("physdl.shards.write", "physdl.shards.ShardedDataset")
+def _(draw):
+    import tempfile
+
+    count = draw(integer(1, 3, bad_values=[0, 1.5]))
+    n = int(count.value) if not count.bad else 1
+    rows = [draw(st.integers(1, 3)) for _ in range(n)]
+
+    def good_make(k):
+        return {"x": torch.full((rows[k], 2), float(k)), "i": torch.arange(rows[k])}
+
+    args = {"config": draw(pick([{}, {"n": 3, "name": "a"}], [({"x": float("nan")}, "nan"), ([1], "not a mapping")], 0.2)),
+            "version": draw(pick(["v1"], [("", "empty"), (1, "not a string")], 0.2)), "count": count,
+            "make": draw(pick([good_make], [(5, "not callable"), (lambda k: {"x": torch.ones(2), "y": torch.ones(3)}, "rows differ"),
+                                            (lambda k: [1], "not a mapping")], 0.2)),
+            "progress": draw(pick([None, False], [("yes", "a string")], 0.2))}
+
+    def run(**v):
+        with tempfile.TemporaryDirectory(prefix="physdl-fuzz-shards-") as folder:
+            data = shards.write(folder, **v)
+            again = shards.ShardedDataset(folder)
+            return data, [again["x", i] for i in range(len(again))], again.rows_per_shard
+
+    def expect(out, count, **_):
+        data, read, per_shard = out
+        assert per_shard == rows[:int(count)] and len(read) == sum(rows[:int(count)])
+        assert [float(x[0]) for x in read] == [float(k) for k in range(int(count)) for _ in range(rows[k])]
+    call(run, args, expect, name="shards.write", aliases={"make": ["make(0)", "shard"]})
+
+
 # =========================================================================== the pde package
 
 import physdl.pde as pde_package  # noqa: E402

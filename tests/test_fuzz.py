@@ -40,7 +40,7 @@ SCALE = {"ci": 1, "long": 10}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 MODULES = ("physdl.ops", "physdl.pde.heat", "physdl.pde.stepper", "physdl.pde.advection", "physdl.pde.allen_cahn",
            "physdl.pde.burgers", "physdl.pde.cahn_hilliard", "physdl.pde.flow", "physdl.pde.registry",
            "physdl.pde.voids", "physdl.pde", "physdl.sampling", "physdl.nn",
-           "physdl.train", "physdl.distributed", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe",
+           "physdl.train", "physdl.distributed", "physdl.shards", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe",
            "physdl.neuradiff")
 
 

@@ -13,7 +13,7 @@ METHODS = ("surrogate", "pinn", "burgers_pinn", "diffphys", "safe", "neuradiff",
 CONCERNS = {"__init__", "config", "data", "model", "training", "evaluation"}
 LAYERS = {"ops", "pde", "nn"}
 SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "distributed", "io", "metrics", "progress", "sampling",
-            "timing", "train",
+            "shards", "timing", "train",
             "viz", "viz3d"}
 #: what each layer or service may import from physdl (besides itself)
 ALLOWED = {
@@ -24,6 +24,7 @@ ALLOWED = {
     "progress": {"config"},
     "data": {"io"},
     "distributed": {"ops"},  # ops.checks: argument checks
+    "shards": {"io", "ops", "progress", "config"},
     "train": {"config", "deprecation", "distributed", "io", "ops", "progress"},  # ops.checks: the finiteness policy
     "viz": {"config", "metrics"}, "viz3d": {"viz", "config", "metrics"},
 }

@@ -14,11 +14,12 @@ Command line (generates and caches, prints the cache file)::
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import asdict, dataclass, field
 
 import torch
 
-from physdl import cli
+from physdl import cli, shards
 from physdl.config import as_device, generator_device
 from physdl.data import cache_path, cached
 from physdl.pde.cahn_hilliard import (
@@ -32,6 +33,7 @@ from physdl.pde.cahn_hilliard import (
 from physdl.ops.checks import check_bool, check_choice, check_int, check_pair, check_real, check_tensor
 from physdl.pde.stepper import rollout
 from physdl.progress import progress as progress_bar
+from physdl.sampling import step_generator
 
 
 #: Time step (time units) of the semi-implicit part of the burn-in.
@@ -185,11 +187,20 @@ def generate(config: SequenceConfig, progress: bool = False,
     device = as_device(device, "device") if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(config.seed)
     starts = torch.randint(config.max_start + 1, (config.sequences,), generator=g, device=g.device)
-    phi0 = initial_states(config, config.sequences, g).to(device, torch.float64 if config.double else torch.float32)
+    phi0 = initial_states(config, config.sequences, g)
+    return {"phi": _integrate(config, phi0, starts, device, config.batch, progress), "start": starts}
+
+
+def _integrate(config: SequenceConfig, phi0: torch.Tensor, starts: torch.Tensor, device: torch.device,
+               batch: int, progress: bool = False) -> torch.Tensor:
+    """The kept frames ``(n, frames, 1, *space)`` (float32, CPU) of the sequences from ``phi0``
+    ``(n, 1, *space)``, each kept from its frame ``starts[i]``, integrated ``batch`` at a time
+    (every sequence is integrated on its own: the batch only sets the memory)."""
+    dtype = torch.float64 if config.double else torch.float32
     total = config.max_start + config.frames
-    out = []
-    for lo in progress_bar(range(0, config.sequences, config.batch), "sequences", enabled=progress):
-        start = phi0[lo:lo + config.batch]
+    out = torch.empty((len(phi0), config.frames, *phi0.shape[1:]), dtype=torch.float32)
+    for lo in progress_bar(range(0, len(phi0), batch), "sequences", enabled=progress):
+        start = phi0[lo:lo + batch].to(device, dtype)
         if config.burn_in > 0:
             burn_frames = max(1, round(config.burn_in / config.tau)) + 1
             explicit_time = min(5.0, config.burn_in) if config.method == "explicit" else 0.0
@@ -198,9 +209,51 @@ def generate(config: SequenceConfig, progress: bool = False,
         with torch.no_grad():
             chunk = rollout(solver, start, (total - 1) * config.steps_per_frame, config.steps_per_frame,
                             check_every=config.steps_per_frame)
-        for j, s in enumerate(starts[lo:lo + config.batch]):
-            out.append(chunk[j, s:s + config.frames].float().cpu())
-    return {"phi": torch.stack(out), "start": starts}
+        for j, s in enumerate(starts[lo:lo + batch].tolist()):
+            out[lo + j] = chunk[j, s:s + config.frames].float().cpu()
+        del chunk
+    return out
+
+
+#: Version of the sharded Cahn-Hilliard data sets (:func:`write_shards`); a new one is a new data set.
+SHARD_VERSION = "cahn-hilliard-shards-1"
+
+
+def write_shards(config: SequenceConfig, folder: str | os.PathLike, sequences_per_shard: int = 8,
+                 device: torch.device | str | None = None, progress: bool = False) -> shards.ShardedDataset:
+    """Generate the data set ``config`` as shards of ``sequences_per_shard`` sequences in ``folder``.
+
+    Shard ``k`` draws its initial states and first frames from ``(config.seed, k)``
+    (:mod:`physdl.sampling`), so a shard is the same whether it is made first, after a
+    restart, or on another machine; an interrupted generation resumes at the first missing
+    shard (:func:`physdl.shards.write`). Sequences are integrated a few at a time so that the
+    frames in flight stay below a third of a shard: peak memory is below two shards (the shard
+    being filled and the rollout), whatever the size of the data set. The data differ from
+    :func:`generate`'s for the same seed (another stream of draws), not in distribution.
+
+    Returns the :class:`~physdl.shards.ShardedDataset`: ``"phi"`` rows ``(frames, 1, *space)``,
+    ``"start"`` the index of each sequence's first kept frame.
+
+    Used in :ref:`scale-training-at-scale`.
+    """
+    _check_config(config)
+    per_shard = check_int(sequences_per_shard, "sequences_per_shard", 1)
+    check_bool(progress, "progress")
+    device = as_device(device, "device") if device is not None else torch.device("cpu")
+    count = -(-config.sequences // per_shard)
+    total = config.max_start + config.frames
+    # a rollout holds its saved frames twice for a moment (the list and the stacked tensor): with
+    # a third of a shard of frames in flight, generation holds the shard and 2/3 of one more
+    batch = max(1, min(config.batch, per_shard * config.frames // (3 * total)))
+
+    def make(k: int) -> dict[str, torch.Tensor]:
+        n = min(per_shard, config.sequences - k * per_shard)
+        g = step_generator(config.seed, k, "shard")
+        starts = torch.randint(config.max_start + 1, (n,), generator=g, device=g.device)
+        return {"phi": _integrate(config, initial_states(config, n, g), starts, device, batch), "start": starts}
+
+    return shards.write(folder, config={**config.as_dict(), "sequences_per_shard": per_shard}, version=SHARD_VERSION,
+                        count=count, make=make, progress=progress, description="shards")
 
 
 def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False,

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import torch
 
-from physdl import cli, deprecation, distributed
+from physdl import cli, deprecation, distributed, shards
 from physdl.config import describe, generator_device, seed_everything
 from physdl.config import device as pick_device
-from physdl.crnn.data import SequenceConfig, downsample, sequences
+from physdl.crnn.data import SequenceConfig, downsample, sequences, write_shards
 from physdl.crnn.model import CRNNArchitecture, build
 from physdl.io import atomic_save
 from physdl.ops.checks import check_int
@@ -65,6 +65,11 @@ class TrainingConfig:
         validate_every: steps between validations (full rollouts of the validation windows).
         mass_penalty: weight of a penalty on the change of the mean of phi (the paper adds
             one, weakly, to the loss of its non-conservative ablation).
+        shards: a folder for the data as shards (``<shards>/train``, ``<shards>/validation``,
+            written by :func:`physdl.crnn.data.write_shards` when missing): windows are then
+            streamed from the files and no data set is held in memory. ``None``: the data
+            cache, loaded whole.
+        sequences_per_shard: sequences in each shard (with ``shards``).
         input_noise: standard deviation of Gaussian noise added to every input frame during
             training, so that the network learns to correct small errors of its own rollouts.
         init: weights file (written by :func:`save_weights`) to start from instead of random
@@ -96,8 +101,16 @@ class TrainingConfig:
     input_noise: float = 0.005
     init: str | None = None
     seed: int = 0
+    shards: str | None = None
+    sequences_per_shard: int = 8
 
     def __post_init__(self) -> None:
+        if self.shards is not None:
+            if not isinstance(self.shards, str) or not self.shards:
+                raise TypeError(f"shards must be a folder name (str) or None, got {self.shards!r}")
+            if len(self.data) != 1 or len(self.validation) != 1:
+                raise ValueError("sharded training takes one training and one validation SequenceConfig")
+        object.__setattr__(self, "sequences_per_shard", check_int(self.sequences_per_shard, "sequences_per_shard", 1))
         frames = min(d.frames for d in (*self.data, *self.validation))
         if self.window < 2 or self.window > frames:
             raise ValueError(f"window must be in [2, {frames}] (the frames of a sequence), got {self.window}")
@@ -171,6 +184,42 @@ def _windows(phi: torch.Tensor, window: int, batch: int, generator: torch.Genera
     return torch.stack([phi[i, s:s + window] for i, s in zip(idx.tolist(), start.tolist())])
 
 
+class StreamedSequences:
+    """Sequences read from shards row by row and downsampled on the fly.
+
+    ``source[i, a:b]`` is frames ``a..b-1`` of sequence ``i``, ``(b - a, 1, *space / factor)``;
+    ``source.shape`` is that of the whole (never materialised) ``(sequences, frames, 1, *space)``.
+    """
+
+    def __init__(self, dataset: shards.ShardedDataset, factor: int, dims: int) -> None:
+        self.dataset, self.factor, self.dims = dataset, factor, dims
+        n, frames, channels, *space = dataset.shape("phi")
+        self.shape = (n, frames, channels, *(m // factor for m in space))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: tuple[int, slice]) -> torch.Tensor:
+        i, frames = key
+        return downsample(self.dataset["phi", int(i), frames], self.factor, self.dims)
+
+    def chunks(self, size: int):
+        """The whole sequences, ``size`` at a time: ``(<= size, frames, 1, *space)`` tensors."""
+        for lo in range(0, len(self), size):
+            yield torch.stack([self[i, :] for i in range(lo, min(lo + size, len(self)))])
+
+
+def _sharded(config: TrainingConfig, dims: int, progress: bool) -> tuple[StreamedSequences, StreamedSequences]:
+    """Training and validation sequences streamed from ``config.shards`` (rank 0 writes missing shards)."""
+    folder = Path(config.shards)
+    if distributed.is_main():
+        for part, data in (("train", config.data[0]), ("validation", config.validation[0])):
+            write_shards(data, folder / part, config.sequences_per_shard, progress=progress)
+    distributed.barrier()
+    return tuple(StreamedSequences(shards.ShardedDataset(folder / part), config.factor, dims)
+                 for part in ("train", "validation"))
+
+
 def prepare(configs: tuple[SequenceConfig, ...] | SequenceConfig, factor: int, dims: int,
             progress: bool = False) -> torch.Tensor:
     """Load (or generate) data sets, downsample and concatenate them: ``(sequences, frames, 1, *space)``."""
@@ -203,13 +252,18 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     dev = device or pick_device()
     seed_everything(config.seed)
     dims = config.arch.dims
-    if not distributed.is_main():
-        distributed.barrier()  # under torchrun rank 0 generates and caches the data; the others then load it
-    train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
-    val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
-    if distributed.is_main():
-        distributed.barrier()
-    val_windows = val_phi.to(dev)
+    if config.shards is not None:
+        train_phi, val_phi = _sharded(config, dims, bool(progress))
+        val_chunks = val_phi.chunks
+    else:
+        if not distributed.is_main():
+            distributed.barrier()  # under torchrun rank 0 generates and caches the data; the others then load it
+        train_phi = prepare(config.data, config.factor, dims, progress=bool(progress))
+        val_phi = prepare(config.validation, config.factor, dims, progress=bool(progress))
+        if distributed.is_main():
+            distributed.barrier()
+        val_windows = val_phi.to(dev)
+        val_chunks = val_windows.split
     model = build(config.arch).to(dev)
     if config.init is not None:
         start_model, start_config = load_weights(config.init)
@@ -237,9 +291,10 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     @torch.no_grad()
     def validate() -> float:
         total = 0.0
-        for chunk in val_windows.split(8):
+        for chunk in val_chunks(8):
+            chunk = chunk.to(dev)
             total += torch.sum(torch.mean((model(chunk, 1) - chunk[:, 1:]) ** 2, dim=tuple(range(1, chunk.dim())))).item()
-        return total / val_windows.shape[0]
+        return total / val_phi.shape[0]
 
     start = time.perf_counter()
     history = fit(model, loss_fn, optimizer, config.steps, scheduler=scheduler, validate=validate,
@@ -259,7 +314,9 @@ class TrainingPlan:
             axis; spatial axes.
         disk_bytes: the cached data sets (float32 at the solver grid, training and validation).
         memory_bytes_per_rank: the data each rank holds while it trains (float32, at the
-            network grid, training and validation; every rank holds all of it today).
+            network grid): both data sets when they come from the cache, one step's windows
+            when they are streamed from shards.
+        streamed: whether the data is streamed from shards (``config.shards``).
         solver_steps: explicit solver steps that generating the data takes (burn-in aside).
         global_batch, local_batch: windows per step, in all and on the busiest rank.
         steps: optimiser steps.
@@ -280,6 +337,7 @@ class TrainingPlan:
     global_batch: int
     local_batch: int
     steps: int
+    streamed: bool = False
     seconds: float | None = None
 
     def describe(self) -> str:
@@ -290,7 +348,8 @@ class TrainingPlan:
             f"data: {self.sequences} training + {self.validation_sequences} validation sequences of {self.frames} "
             f"frames at {self.grid}^{self.dims} (network {self.network_grid}^{self.dims})",
             f"data on disk: {self.disk_bytes / gb:.1f} GB",
-            f"data in memory per rank: {self.memory_bytes_per_rank / gb:.1f} GB",
+            f"data in memory per rank: {self.memory_bytes_per_rank / gb:.3g} GB"
+            + (" (one step's windows, streamed from shards)" if self.streamed else " (both data sets, loaded whole)"),
             f"solver steps to generate: {self.solver_steps:.3g}",
             f"batch: {self.global_batch} windows per step, {self.local_batch} on the busiest rank; {self.steps} steps",
             "estimated wall time: " + ("unknown (no committed throughput measurement for this configuration)"
@@ -317,10 +376,13 @@ def plan(config: TrainingConfig, ranks: int = 1) -> TrainingPlan:
     solver_steps = sum(d.sequences * (d.max_start + d.frames - 1) * d.steps_per_frame
                        for d in (*config.data, *config.validation))
     network = first.grid // config.factor
+    local = -(-config.batch // ranks)
+    held = local * config.window if config.shards is not None else values
     return TrainingPlan(ranks=ranks, sequences=train_n, validation_sequences=val_n, frames=first.frames,
                         grid=first.grid, network_grid=network, dims=dims, disk_bytes=4 * values * first.grid**dims,
-                        memory_bytes_per_rank=4 * values * network**dims, solver_steps=solver_steps,
-                        global_batch=config.batch, local_batch=-(-config.batch // ranks), steps=config.steps)
+                        memory_bytes_per_rank=4 * held * network**dims, solver_steps=solver_steps,
+                        global_batch=config.batch, local_batch=local, steps=config.steps,
+                        streamed=config.shards is not None)
 
 
 def _config_dict(config: TrainingConfig) -> dict:
@@ -392,6 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=cli.existing_file,
                         help="weights to fine-tune on full rollouts of whole sequences (second stage)")
     parser.add_argument("--lr", type=cli.positive_float, help="override the learning rate")
+    parser.add_argument("--shards", help="stream the data from shards in this folder (written when missing)")
     parser.add_argument("--batch", type=cli.positive_int,
                         help="override the global batch (windows per step, split over the ranks)")
     parser.add_argument("--checkpoint", help="resumable checkpoint (default: <out>.ckpt)")
@@ -426,6 +489,8 @@ def main(argv: list[str] | None = None) -> None:
         config = replace(config, steps=args.steps)
     if args.batch is not None:
         config = replace(config, batch=args.batch)
+    if args.shards is not None:
+        config = replace(config, shards=args.shards)
     try:
         run_plan = plan(config, int(os.environ.get("WORLD_SIZE", "1")))
     except ValueError as err:
