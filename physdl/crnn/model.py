@@ -60,6 +60,12 @@ class _CRNN(nn.Module, Stepper):
 
     channels = 1
 
+    #: ``None``: every operation in the weights' dtype. ``torch.bfloat16``: the ConvGRU and the
+    #: head's convolutions run under ``torch.autocast`` in bfloat16, while the update of phi (and
+    #: the conservative head's mean removal and divergence) stays in the weights' dtype, so
+    #: the mean of phi is kept to float32 rounding. Set with :meth:`set_autocast`.
+    autocast_dtype: torch.dtype | None = None
+
     def __init__(self, arch: CRNNArchitecture, out_channels: int, dt: float = 0.5) -> None:
         super().__init__()
         self.arch = arch
@@ -84,7 +90,19 @@ class _CRNN(nn.Module, Stepper):
     def check_state(self, state: torch.Tensor, name: str = "state") -> None:
         self._check(state, name)
 
-    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+    def set_autocast(self, dtype: torch.dtype | None) -> _CRNN:
+        """Run the network's convolutions in ``dtype`` (``torch.bfloat16``) or not (``None``); returns self."""
+        if dtype not in (None, torch.bfloat16):
+            raise ValueError(f"dtype must be torch.bfloat16 or None, got {dtype!r}")
+        self.autocast_dtype = dtype
+        return self
+
+    def _autocast(self, device_type: str):
+        return torch.autocast(device_type, dtype=self.autocast_dtype or torch.bfloat16,
+                              enabled=self.autocast_dtype is not None)
+
+    def output(self, phi: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        """The next phi from phi and the head's output ``head`` (both in phi's dtype)."""
         raise NotImplementedError
 
     def advance(self, phi: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
@@ -93,8 +111,10 @@ class _CRNN(nn.Module, Stepper):
         ``hidden=None`` starts a sequence; pass the returned ``hidden`` back to continue it.
         """
         self._check(phi)
-        hidden = self.recurrent(phi, hidden)
-        return self.output(phi, hidden[-1]), hidden
+        with self._autocast(phi.device.type):
+            hidden = self.recurrent(phi, hidden)
+            top = self.head(hidden[-1])
+        return self.output(phi, top.to(phi.dtype)), hidden
 
     def step(self, phi: torch.Tensor) -> torch.Tensor:
         """One interval ``tau`` from a fresh hidden state (use :meth:`advance` to carry it)."""
@@ -181,13 +201,12 @@ class ConservativeCRNN(_CRNN):
             raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
         super().__init__(arch, arch.dims, dt)
 
-    def flux(self, top: torch.Tensor) -> torch.Tensor:
-        """The flux field ``u`` (``(batch, dims, *space)``) with its spatial mean removed."""
-        u = self.head(top)
+    def flux(self, u: torch.Tensor) -> torch.Tensor:
+        """The head's output ``u`` (``(batch, dims, *space)``) with its spatial mean removed."""
         return u - u.mean(dim=tuple(range(2, u.dim())), keepdim=True)
 
-    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        return phi + divergence(self.flux(top), 1.0, scheme="central")
+    def output(self, phi: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        return phi + divergence(self.flux(head), 1.0, scheme="central")
 
 
 class NonConservativeCRNN(_CRNN):
@@ -199,8 +218,8 @@ class NonConservativeCRNN(_CRNN):
             raise ValueError("NonConservativeCRNN needs arch.conservative=False; use ConservativeCRNN")
         super().__init__(arch, 1, dt)
 
-    def output(self, phi: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.head(top))
+    def output(self, phi: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(head)
 
 
 def _check_arch(arch: object) -> CRNNArchitecture:

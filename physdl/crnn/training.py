@@ -70,6 +70,9 @@ class TrainingConfig:
             streamed from the files and no data set is held in memory. ``None``: the data
             cache, loaded whole.
         sequences_per_shard: sequences in each shard (with ``shards``).
+        autocast: ``"bfloat16"`` runs the network's convolutions in bfloat16 under
+            ``torch.autocast`` (the update of phi stays in float32:
+            :attr:`physdl.crnn.model.ConservativeCRNN.autocast_dtype`); ``None``: float32.
         input_noise: standard deviation of Gaussian noise added to every input frame during
             training, so that the network learns to correct small errors of its own rollouts.
         init: weights file (written by :func:`save_weights`) to start from instead of random
@@ -103,8 +106,11 @@ class TrainingConfig:
     seed: int = 0
     shards: str | None = None
     sequences_per_shard: int = 8
+    autocast: str | None = None
 
     def __post_init__(self) -> None:
+        if self.autocast not in (None, "bfloat16"):
+            raise ValueError(f"autocast must be None or 'bfloat16', got {self.autocast!r}")
         if self.shards is not None:
             if not isinstance(self.shards, str) or not self.shards:
                 raise TypeError(f"shards must be a folder name (str) or None, got {self.shards!r}")
@@ -265,6 +271,8 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         val_windows = val_phi.to(dev)
         val_chunks = val_windows.split
     model = build(config.arch).to(dev)
+    if config.autocast == "bfloat16":
+        model.set_autocast(torch.bfloat16)
     if config.init is not None:
         start_model, start_config = load_weights(config.init)
         if start_config["arch"] != asdict(config.arch):
@@ -454,6 +462,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=cli.existing_file,
                         help="weights to fine-tune on full rollouts of whole sequences (second stage)")
     parser.add_argument("--lr", type=cli.positive_float, help="override the learning rate")
+    parser.add_argument("--bf16", action="store_true",
+                        help="run the network's convolutions in bfloat16 (the phi update stays float32)")
     parser.add_argument("--shards", help="stream the data from shards in this folder (written when missing)")
     parser.add_argument("--batch", type=cli.positive_int,
                         help="override the global batch (windows per step, split over the ranks)")
@@ -491,6 +501,8 @@ def main(argv: list[str] | None = None) -> None:
         config = replace(config, batch=args.batch)
     if args.shards is not None:
         config = replace(config, shards=args.shards)
+    if args.bf16:
+        config = replace(config, autocast="bfloat16")
     try:
         run_plan = plan(config, int(os.environ.get("WORLD_SIZE", "1")))
     except ValueError as err:
