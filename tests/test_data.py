@@ -91,3 +91,34 @@ def test_scalar_tensors_round_trip(tmp_path):
     first = data.cached("scalars", {"v": 1}, lambda: tensors, directory=tmp_path)
     again = data.cached("scalars", {"v": 1}, lambda: pytest.fail("regenerated"), directory=tmp_path)
     assert again["alpha"].item() == -0.25 and torch.equal(first["frames"], again["frames"])
+
+
+def test_every_physdl_data_set_carries_its_generator_version(monkeypatch):
+    """The cache key of each method's data set names the generator's version."""
+    import physdl.crnn.data as crnn_data
+    import physdl.data as pdata
+    import physdl.neuradiff as nd
+    import physdl.safe.data as safe_data
+    import physdl.surrogate.data as sur_data
+    from physdl import safe, surrogate
+
+    keys: dict[str, dict] = {}
+
+    class Recorded(Exception):
+        pass
+
+    def record(name, config, generate, directory=None):
+        keys[name] = dict(config)
+        raise Recorded
+
+    for module in (crnn_data, safe_data, sur_data, pdata):
+        monkeypatch.setattr(module, "cached", record)
+    for make in (lambda: crnn_data.sequences(crnn_data.SequenceConfig(grid=8, dims=2, sequences=1, frames=2)),
+                 lambda: safe.simulation(safe.HeatVideoConfig(n=8, steps=2, save_every=1, grains=(2, 3), runs=1), 0),
+                 lambda: surrogate.flow_dataset(surrogate.SurrogateConfig()),
+                 lambda: nd.synthesise(nd.VoidScenario(n=8, centers=((4.0, 4.0),), radii=(2.0,), frames=2))):
+        with pytest.raises(Recorded):
+            make()
+    assert set(keys) == {"cahn-hilliard-sequences", "heat-video", "stokes-obstacles", "void-video"}
+    for name, key in keys.items():
+        assert isinstance(key.get("generator", key.get("version")), str), name

@@ -1,5 +1,5 @@
-"""bfloat16 autocast of the CRNN: the convolutions run in bfloat16, the phi update in float32,
-and the mean of phi stays put over long rollouts."""
+"""The CRNN's fast paths: bfloat16 autocast (the convolutions run in bfloat16, the phi update in
+float32, and the mean of phi stays put over long rollouts) and training through torch.compile."""
 
 from __future__ import annotations
 
@@ -72,3 +72,21 @@ def test_training_under_bf16_runs_and_refuses_other_precisions(tmp_path, monkeyp
     assert result.model.autocast_dtype == torch.bfloat16 and all(math.isfinite(v) for v in result.history.loss)
     with pytest.raises(ValueError, match="autocast must be None or 'bfloat16'"):
         replace(cfg, autocast="float16")
+
+
+def test_training_through_torch_compile_follows_the_eager_curve(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from physdl.crnn.data import SequenceConfig
+    from physdl.crnn.training import TrainingConfig, train
+
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path))
+    data = SequenceConfig(grid=8, dims=2, sequences=2, frames=5, max_start=1, tau=0.05, batch=2)
+    cfg = TrainingConfig(data=(data,), validation=(replace(data, seed=1),), arch=CRNNArchitecture(hidden_channels=2, dims=2),
+                         window=2, steps=2, validate_every=2, curriculum=0.0, input_noise=0.0)
+    eager = train(cfg, progress=False, device=torch.device("cpu"))
+    compiled = train(replace(cfg, compile=True), progress=False, device=torch.device("cpu"))
+    torch.testing.assert_close(torch.tensor(compiled.history.loss), torch.tensor(eager.history.loss), rtol=1e-5, atol=0)
+    assert not any(k.startswith("_orig_mod") for k in compiled.model.state_dict())  # checkpoints hold the plain model
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        replace(cfg, compile="yes")

@@ -215,6 +215,15 @@ def _integrate(config: SequenceConfig, phi0: torch.Tensor, starts: torch.Tensor,
     return out
 
 
+#: Version of the generator of :func:`generate`, part of every cache key (a new version is a new data set).
+DATA_VERSION = "cahn-hilliard-1"
+
+
+def cache_key(config: SequenceConfig) -> dict:
+    """The cache key of data set ``config``: the generator version and every field."""
+    return {"generator": DATA_VERSION, **_check_config(config).as_dict()}
+
+
 #: Version of the sharded Cahn-Hilliard data sets (:func:`write_shards`); a new one is a new data set.
 SHARD_VERSION = "cahn-hilliard-shards-1"
 
@@ -261,7 +270,7 @@ def sequences(config: SequenceConfig = SequenceConfig(), progress: bool = False,
     """The data set for ``config``, from the cache or generated on ``device`` and cached (see
     :func:`generate` for how a GPU-made set compares)."""
     _check_config(config)
-    return cached("cahn-hilliard-sequences", config.as_dict(), lambda: generate(config, progress, device))
+    return cached("cahn-hilliard-sequences", cache_key(config), lambda: generate(config, progress, device))
 
 
 def downsample(x: torch.Tensor, factor: int = 2, dims: int = 3) -> torch.Tensor:
@@ -306,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:
         parser.error(str(err))
     data = sequences(config, progress=True)
-    print(f"{tuple(data['phi'].shape)} -> {cache_path('cahn-hilliard-sequences', config.as_dict())}")
+    print(f"{tuple(data['phi'].shape)} -> {cache_path('cahn-hilliard-sequences', cache_key(config))}")
 
 
 if __name__ == "__main__":

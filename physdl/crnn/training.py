@@ -73,6 +73,8 @@ class TrainingConfig:
         autocast: ``"bfloat16"`` runs the network's convolutions in bfloat16 under
             ``torch.autocast`` (the update of phi stays in float32:
             :attr:`physdl.crnn.model.ConservativeCRNN.autocast_dtype`); ``None``: float32.
+        compile: train through ``torch.compile`` of the network (the unrolled recurrence is
+            traced once per window length and teacher-forcing depth; validation stays eager).
         input_noise: standard deviation of Gaussian noise added to every input frame during
             training, so that the network learns to correct small errors of its own rollouts.
         init: weights file (written by :func:`save_weights`) to start from instead of random
@@ -107,8 +109,11 @@ class TrainingConfig:
     shards: str | None = None
     sequences_per_shard: int = 8
     autocast: str | None = None
+    compile: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.compile, bool):
+            raise TypeError(f"compile must be True or False, got {self.compile!r}")
         if self.autocast not in (None, "bfloat16"):
             raise ValueError(f"autocast must be None or 'bfloat16', got {self.autocast!r}")
         if self.shards is not None:
@@ -280,6 +285,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         model.load_state_dict(start_model.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)
+    network = torch.compile(model) if config.compile else model  # same weights; checkpoints hold `model`
 
     def loss_fn(step: int) -> torch.Tensor:
         gen = step_generator(config.seed, step, "windows")
@@ -289,7 +295,7 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         seq, weight = distributed.local_batch(seq)  # this rank's windows under torchrun
         seq = seq.to(dev)
         noise = step_generator(config.seed, step, "input noise", device=seq.device) if config.input_noise else None
-        pred = model(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise)
+        pred = network(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise)
         loss = torch.mean((pred - seq[:, 1:]) ** 2)
         if config.mass_penalty:
             space = tuple(range(2, pred.dim()))
@@ -464,6 +470,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=cli.positive_float, help="override the learning rate")
     parser.add_argument("--bf16", action="store_true",
                         help="run the network's convolutions in bfloat16 (the phi update stays float32)")
+    parser.add_argument("--compile", action="store_true", help="train through torch.compile of the network")
     parser.add_argument("--shards", help="stream the data from shards in this folder (written when missing)")
     parser.add_argument("--batch", type=cli.positive_int,
                         help="override the global batch (windows per step, split over the ranks)")
@@ -503,6 +510,8 @@ def main(argv: list[str] | None = None) -> None:
         config = replace(config, shards=args.shards)
     if args.bf16:
         config = replace(config, autocast="bfloat16")
+    if args.compile:
+        config = replace(config, compile=True)
     try:
         run_plan = plan(config, int(os.environ.get("WORLD_SIZE", "1")))
     except ValueError as err:
