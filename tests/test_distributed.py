@@ -91,6 +91,9 @@ def test_the_dry_run_sizes_the_paper_run_without_touching_data(tmp_path, monkeyp
     from physdl.crnn import training
 
     paper = sizes.run("crnn-training", "paper")
+    assert paper.shards == "cache" and training.plan(paper, 1).streamed  # 97 GB is never loaded whole
+    assert training.plan(paper, 1).memory_bytes_per_rank == 4 * paper.batch * paper.window * 32**3
+    paper = dataclasses.replace(paper, shards=None)  # as if loaded from the data cache
     one = training.plan(paper, 1)
     # 1295 + 555 sequences x 50 frames x 64^3 float32 on disk, at 32^3 in memory
     assert one.sequences + one.validation_sequences == 1850

@@ -106,6 +106,12 @@ def test_crnn_shards_are_a_function_of_the_shard_and_stream_into_training(tmp_pa
     result = train(cfg, progress=False, device=torch.device("cpu"))
     assert len(result.history.loss) == 3 and result.history.best_val is not None
     assert (tmp_path / "run" / "train" / shards.MANIFEST).exists() and not (tmp_path / "cache").exists()
+    from physdl.crnn.training import shard_folder
+
+    in_cache = replace(cfg, shards="cache")
+    folder = shard_folder(in_cache)
+    assert folder.parent == tmp_path / "cache" and folder.name.startswith("cahn-hilliard-shards-")
+    assert shard_folder(replace(in_cache, sequences_per_shard=3)) != folder  # another layout, another folder
 
 
 def test_generating_paper_sized_shards_holds_under_two_shards(tmp_path):

@@ -37,7 +37,8 @@ import torch
 from physdl import cli, deprecation, distributed, shards
 from physdl.config import describe, generator_device, seed_everything
 from physdl.config import device as pick_device
-from physdl.crnn.data import SequenceConfig, downsample, sequences, write_shards
+from physdl.crnn.data import SequenceConfig, cache_key, downsample, sequences, write_shards
+from physdl.data import cache_path
 from physdl.crnn.model import CRNNArchitecture, build
 from physdl.io import atomic_save
 from physdl.ops.checks import check_int
@@ -66,9 +67,10 @@ class TrainingConfig:
         mass_penalty: weight of a penalty on the change of the mean of phi (the paper adds
             one, weakly, to the loss of its non-conservative ablation).
         shards: a folder for the data as shards (``<shards>/train``, ``<shards>/validation``,
-            written by :func:`physdl.crnn.data.write_shards` when missing): windows are then
-            streamed from the files and no data set is held in memory. ``None``: the data
-            cache, loaded whole.
+            written by :func:`physdl.crnn.data.write_shards` when missing), or ``"cache"`` for
+            one in the data cache (:func:`shard_folder`): windows are then streamed from the
+            files and no data set is held in memory. ``None``: the data cache, loaded whole
+            (the small profiles; the paper profile streams).
         sequences_per_shard: sequences in each shard (with ``shards``).
         autocast: ``"bfloat16"`` runs the network's convolutions in bfloat16 under
             ``torch.autocast`` (the update of phi stays in float32:
@@ -220,9 +222,19 @@ class StreamedSequences:
             yield torch.stack([self[i, :] for i in range(lo, min(lo + size, len(self)))])
 
 
+def shard_folder(config: TrainingConfig) -> Path:
+    """Where ``config``'s shards live: ``config.shards``, or for ``"cache"`` a folder in the data
+    cache named after the two data sets (:func:`physdl.data.cache_path`)."""
+    if config.shards != "cache":
+        return Path(config.shards)
+    key = {"train": cache_key(config.data[0]), "validation": cache_key(config.validation[0]),
+           "sequences_per_shard": config.sequences_per_shard}
+    return cache_path("cahn-hilliard-shards", key).with_suffix("")
+
+
 def _sharded(config: TrainingConfig, dims: int, progress: bool) -> tuple[StreamedSequences, StreamedSequences]:
     """Training and validation sequences streamed from ``config.shards`` (rank 0 writes missing shards)."""
-    folder = Path(config.shards)
+    folder = shard_folder(config)
     if distributed.is_main():
         for part, data in (("train", config.data[0]), ("validation", config.validation[0])):
             write_shards(data, folder / part, config.sequences_per_shard, progress=progress)
