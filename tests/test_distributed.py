@@ -112,3 +112,20 @@ def test_the_dry_run_sizes_the_paper_run_without_touching_data(tmp_path, monkeyp
     assert not any(tmp_path.iterdir())  # nothing generated, nothing written
     with pytest.raises(SystemExit):
         training.main(["--out", str(tmp_path / "w.pt"), "--dry-run"])  # a batch of 2 for 4 ranks
+
+
+def test_the_training_command_runs_under_torchrun_and_rank_0_writes_once(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PHYSDL_PROFILE": "quick", "PHYSDL_PROGRESS": "0",
+           "PHYSDL_CACHE": str(tmp_path / "cache")}
+    out = tmp_path / "w.pt"
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "physdl.crnn.training", "--batch", "4", "--steps", "3", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("wrote ") == 1 and out.exists() and out.with_suffix(".ckpt").exists()
+    log = json.loads(out.with_suffix(".log.json").read_text())
+    assert len(log["loss"]) == 3
+    from physdl.crnn.training import load_weights
+
+    model, config = load_weights(out)  # a checkpoint of two ranks loads in one process
+    assert config["batch"] == 4 and not any(k.startswith("module.") for k in model.state_dict())
