@@ -121,7 +121,8 @@ class _CRNN(nn.Module, Stepper):
         return self.advance(phi, None)[0]
 
     def forward(self, sequence: torch.Tensor, teacher_frames: int = 1, frames: int | None = None,
-                input_noise: float = 0.0, noise_generator: torch.Generator | None = None) -> torch.Tensor:
+                input_noise: float = 0.0, noise_generator: torch.Generator | None = None,
+                noise_rows: tuple[int, int, int] | None = None) -> torch.Tensor:
         """Predict frames ``1 .. frames-1`` of a sequence.
 
         The first ``teacher_frames`` inputs are the true frames (teacher forcing); from then
@@ -137,6 +138,9 @@ class _CRNN(nn.Module, Stepper):
             noise_generator: draws that noise (on the sequence's device); default torch's
                 global generator. Training passes one made from the step
                 (:func:`physdl.sampling.step_generator`).
+            noise_rows: ``(size, start, stop)``: ``sequence`` is rows ``start:stop`` of a batch
+                of ``size`` (one rank's slice, :mod:`physdl.distributed`); the noise is drawn
+                for the whole batch and sliced, so every rank adds what one process would.
 
         Returns:
             ``(batch, frames - 1, 1, *space)``, the predictions of frames ``1 .. frames-1``.
@@ -153,9 +157,11 @@ class _CRNN(nn.Module, Stepper):
         if noise_generator is not None and noise_generator.device != sequence.device:
             raise ValueError(f"noise_generator is on {noise_generator.device}, the sequence on {sequence.device}")
 
+        size, start, stop = _noise_rows(noise_rows, sequence.shape[0])
+
         def noise(inp: torch.Tensor) -> torch.Tensor:
-            return inp + input_noise * torch.randn(inp.shape, generator=noise_generator, device=inp.device,
-                                                   dtype=inp.dtype)
+            draw = torch.randn((size, *inp.shape[1:]), generator=noise_generator, device=inp.device, dtype=inp.dtype)
+            return inp + input_noise * draw[start:stop]
 
         noise = noise if input_noise else None
         return run_rollout(self, sequence[:, 0], frames - 1, teacher=sequence[:, :teacher_frames],
@@ -187,6 +193,19 @@ class _CRNN(nn.Module, Stepper):
                                      return_carry=True)
         out = (frames, torch.tensor(saved_steps(steps, save_every, keep_last=True), device="cpu"))
         return (*out, hidden) if return_hidden else out
+
+
+def _noise_rows(rows: object, batch: int) -> tuple[int, int, int]:
+    """``(size, start, stop)`` of a batch slice, checked against the slice's ``batch``; default the whole batch."""
+    if rows is None:
+        return batch, 0, batch
+    if not isinstance(rows, tuple) or len(rows) != 3:
+        raise TypeError(f"noise_rows must be a tuple (size, start, stop) or None, got {rows!r}")
+    size = check_int(rows[0], "noise_rows", 1)
+    start, stop = check_int(rows[1], "noise_rows", 0, size), check_int(rows[2], "noise_rows", 0, size)
+    if stop - start != batch:
+        raise ValueError(f"noise_rows {rows} covers {stop - start} rows, the sequence has {batch}")
+    return size, start, stop
 
 
 class ConservativeCRNN(_CRNN):

@@ -273,8 +273,8 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
     with the lowest validation loss). Windows, augmentation and input noise of each step are
     drawn from ``(config.seed, step)`` (:mod:`physdl.sampling`), so a resumed run is
     bit-identical to an uninterrupted one. Under ``torchrun`` every rank draws the step's
-    windows and trains on its slice of them (:mod:`physdl.distributed`); without input noise
-    the run is the one-process run, with it each rank draws the noise of its own slice.
+    windows and trains on its slice of them (:mod:`physdl.distributed`), with the slice's rows
+    of the whole batch's input noise: the run is the one-process run.
     """
     dev = device or pick_device()
     seed_everything(config.seed)
@@ -308,10 +308,12 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         seq = _windows(train_phi, config.window, config.batch, gen)
         if config.augment:
             seq = augment(seq, gen, dims)
+        rows = (len(seq), *distributed.shard(len(seq)).slice.indices(len(seq))[:2])
         seq, weight = distributed.local_batch(seq)  # this rank's windows under torchrun
         seq = seq.to(dev)
         noise = step_generator(config.seed, step, "input noise", device=seq.device) if config.input_noise else None
-        pred = network(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise)
+        pred = network(seq, teacher_frames(step, config), input_noise=config.input_noise, noise_generator=noise,
+                       noise_rows=rows)
         loss = torch.mean((pred - seq[:, 1:]) ** 2)
         if config.mass_penalty:
             space = tuple(range(2, pred.dim()))
