@@ -17,6 +17,7 @@ reads a slice of a tensor without reading the rest of the file.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -188,7 +189,7 @@ class ShardedDataset:
     def locate(self, i: int) -> tuple[int, int]:
         """``(shard, row in the shard)`` of row ``i``."""
         i = check_int(i, "i", -len(self), len(self) - 1) % len(self)
-        k = max(j for j, start in enumerate(self._starts) if start <= i)
+        k = bisect.bisect_right(self._starts, i) - 1
         return k, i - self._starts[k]
 
     def shape(self, name: str) -> tuple[int, ...]:

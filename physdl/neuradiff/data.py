@@ -46,6 +46,7 @@ from physdl.ops.checks import (
     check_generator,
     check_instance,
     check_int,
+    check_integer_tensor,
     check_pair,
     check_progress,
     check_real,
@@ -107,11 +108,7 @@ def check_labels(labels: object, name: str = "labels", dims: int | None = None) 
     ``dims`` fixes the number of axes (3 for a video's ``(frames, nx, ny)``). The values are
     checked where :func:`physdl.ops.checks.checking` (not inside training steps).
     """
-    if not isinstance(labels, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of 1, 0 and UNKNOWN, got {type(labels).__name__}")
-    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"{name} must be an integer tensor of 1 (void), 0 (solid) and UNKNOWN ({UNKNOWN}), "
-                        f"got {labels.dtype}")
+    check_integer_tensor(labels, name, f"of 1 (void), 0 (solid) and UNKNOWN ({UNKNOWN})")
     if dims is not None and labels.dim() != dims:
         raise ValueError(f"{name} must have {dims} axes (frames, nx, ny), got shape {tuple(labels.shape)}")
     if checking() and labels.numel() and bool(((labels < UNKNOWN) | (labels > 1)).any()):

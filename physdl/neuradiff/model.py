@@ -17,7 +17,7 @@ from torch import nn
 from physdl.nn.inference import check_input
 from physdl.nn.positive import PositiveParameters
 from physdl.nn.unet import UNet
-from physdl.ops.checks import check_bool, check_instance, check_int
+from physdl.ops.checks import check_bool, check_instance, check_int, check_integer_tensor
 from physdl.ops.grid import Grid, positive_float
 from physdl.pde import voids
 from physdl.pde.stepper import Stepper, rollout
@@ -169,10 +169,7 @@ def _check_frame(net: nn.Module, unet: UNet, frame: object, name: str = "frame")
 
 def _check_index(index: object, batch: int) -> None:
     """``index`` must be an integer tensor ``(batch,)``: one frame index per frame."""
-    if not isinstance(index, torch.Tensor) or index.is_floating_point() or index.is_complex() \
-            or index.dtype == torch.bool:
-        raise TypeError(f"index must be an integer tensor of frame indices, got "
-                        f"{index.dtype if isinstance(index, torch.Tensor) else type(index).__name__}")
+    check_integer_tensor(index, "index", "of frame indices")
     if tuple(index.shape) != (batch,):
         raise ValueError(f"index must hold one frame index per frame, shape ({batch},), got {tuple(index.shape)}")
 

@@ -16,7 +16,15 @@ from physdl.neuradiff.model import (
     RecognitionNet,
     TrackingUNet,
 )
-from physdl.ops.checks import check_instance, check_int, check_progress, check_tensor, checking, finite_tensor
+from physdl.ops.checks import (
+    check_instance,
+    check_int,
+    check_integer_tensor,
+    check_progress,
+    check_tensor,
+    checking,
+    finite_tensor,
+)
 from physdl.sampling import step_generator
 from physdl.train import History, fit
 
@@ -158,9 +166,7 @@ def _check_triage(net: object, physics: object, frames: object, labels: object, 
 
 def _check_pair_starts(t: object, end: int) -> None:
     """``t`` must be a non-empty 1-D integer tensor of first frames in ``[0, end)``."""
-    if not isinstance(t, torch.Tensor) or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-        raise TypeError(f"t must be an integer tensor of first frames, got "
-                        f"{t.dtype if isinstance(t, torch.Tensor) else type(t).__name__}")
+    check_integer_tensor(t, "t", "of first frames")
     if t.dim() != 1 or len(t) == 0:
         raise ValueError(f"t must be (batch,) first frames with batch >= 1, got shape {tuple(t.shape)}")
     if checking() and (bool((t < 0).any()) or bool((t >= end).any())):  # one sync: not in training steps

@@ -85,6 +85,16 @@ def field_dims(u: object, name: str, dims: tuple[int, ...] = (1, 2, 3)) -> int:
     return d
 
 
+def check_integer_tensor(x: object, name: str, what: str = "") -> torch.Tensor:
+    """``x`` if it is a tensor of an integer dtype (not ``bool``); ``TypeError`` naming ``name``
+    (and ``what`` it should hold, e.g. ``"of frame indices"``) otherwise."""
+    integer = isinstance(x, torch.Tensor) and not (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool)
+    if not integer:
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"{name} must be an integer tensor{' ' + what if what else ''}, got {got}")
+    return x
+
+
 def check_int(x: object, name: str, lo: int | None = None, hi: int | None = None) -> int:
     """``x`` as an ``int`` (Python or NumPy integer, not ``bool``) within ``[lo, hi]``."""
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
