@@ -7,7 +7,7 @@ appendix renders those files. Peers come from ``benchmarks/requirements.txt``;
 
 Usage::
 
-    python benchmarks/run.py [--only burgers_dp burgers_pinn safe_operator cahn_hilliard chapters]
+    python benchmarks/run.py [--only burgers_dp burgers_pinn burgers_pinn_precise safe_operator cahn_hilliard chapters]
                              [--threads 2] [--chapter-profiles quick default]
 """
 
@@ -25,7 +25,7 @@ except ImportError:  # run as a script from benchmarks/
     import summary  # type: ignore[no-redef]
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("burgers_dp", "burgers_pinn", "safe_operator", "cahn_hilliard", "chapters")
+BENCHMARKS = ("burgers_dp", "burgers_pinn", "burgers_pinn_precise", "safe_operator", "cahn_hilliard", "chapters")
 
 
 def commands(only: list[str], threads: int, profiles: list[str]) -> list[list[str]]:

@@ -282,7 +282,7 @@ def fit(
     history.start_step = start
     distributed.broadcast_state(model)
     last_good: int | None = start if path is not None and path.exists() else None
-    closure_based = isinstance(optimizer, torch.optim.LBFGS)
+    closure_based = isinstance(optimizer, torch.optim.LBFGS) or getattr(optimizer, "closure_based", False)
     t0 = time.perf_counter()
 
     def run_validation(step: int) -> bool:

@@ -825,7 +825,8 @@ def _(draw):
             "validate_every": draw(integer(1, 3, bad_values=[0], bad_chance=q)),
             "lbfgs_history": draw(integer(1, 5, bad_values=[0], bad_chance=q)),
             "lbfgs_collocation": draw(pick([None, P.FixedPoints(torch.rand(4, 2))], [("points", "not callable")], q)),
-            "compile": draw(pick([False], [("no", "not a bool")], q))}
+            "compile": draw(pick([False], [("no", "not a bool")], q)),
+            "quasi_newton": draw(pick(["lbfgs", "bfgs", "ssbroyden"], [("newton", "not an optimiser")], q))}
 
     def expect(out, adam_steps, lbfgs_steps, **_):
         first, second = out

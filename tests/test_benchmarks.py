@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import (  # noqa: E402
     burgers_dp,
     burgers_pinn,
+    burgers_pinn_precise,
     cahn_hilliard,
     chapters,
     common,
@@ -70,6 +71,27 @@ def test_pinn_physdl_side_runs_at_a_tiny_size():
         assert run["seconds_per_1000_adam"] > 0 and math.isfinite(run["final_error"])
     summary_ = burgers_pinn.summarise([run, run])
     assert summary_["time_to_0.01"]["reached"] in (0, 2)
+
+
+def test_pinn_precise_seed_runs_at_a_tiny_size():
+    from physdl import burgers_pinn as BP
+
+    cfg = BP.BurgersPINNConfig(hidden=(4,), precise_collocation=16, precise_adam_steps=3, precise_steps=2,
+                               precise_every=1)
+    run = burgers_pinn_precise.one_seed(cfg, threads=1)
+    assert set(run["errors"]) == {"128x33", "512x201"} and all(e > 0 for e in run["errors"].values())
+    assert set(run["time_to"]) == {f"{level:g}" for level in burgers_pinn_precise.LEVELS}
+    seconds = run["trace"]["seconds"]
+    assert seconds == sorted(seconds) and len(seconds) == len(run["trace"]["errors"]) >= 3
+    # the appendix rows, beside a DeepXDE run that reached 1e-2 at 5 s and nothing below
+    fake = {"settings": {"seeds": 1, "target": 1e-5, "target_seconds": 900},
+            "summary": {"errors": {g: {"max": e} for g, e in run["errors"].items()}, "wall_seconds": {"max": 1.0},
+                        "seeds_meeting_target": 0,
+                        "time_to": {k: [v] for k, v in {**run["time_to"], "0.01": 2.0}.items()}}}
+    peer = {"runs": {"DeepXDE": [{"trace": [(1.0, 0.5), (5.0, 0.009), (9.0, 0.002)]}]}}
+    rows = summary.burgers_pinn_precise_rows(fake, peer)
+    assert rows[0]["ratio"] == pytest.approx(2.5) and rows[-1]["met"] is False
+    assert summary.first_time_below(peer["runs"]["DeepXDE"][0]["trace"], 1e-3) == math.inf
 
 
 def test_safe_operator_forms_agree():

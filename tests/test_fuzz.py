@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import fuzz_specs_methods  # noqa: E402,F401  (registers its specs into SPECS)
 import fuzz_specs_models  # noqa: E402,F401
 import fuzz_specs_neuradiff  # noqa: E402,F401
+import fuzz_specs_optim  # noqa: E402,F401
 from fuzz_specs import EXEMPT, SPECS  # noqa: E402
 from fuzzing import Arg, field, number, positive, tensor  # noqa: E402
 
@@ -40,7 +41,7 @@ SCALE = {"ci": 1, "long": 10}[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 MODULES = ("physdl.ops", "physdl.pde.heat", "physdl.pde.stepper", "physdl.pde.advection", "physdl.pde.allen_cahn",
            "physdl.pde.burgers", "physdl.pde.cahn_hilliard", "physdl.pde.flow", "physdl.pde.registry",
            "physdl.pde.voids", "physdl.pde", "physdl.sampling", "physdl.nn",
-           "physdl.train", "physdl.distributed", "physdl.shards", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe",
+           "physdl.train", "physdl.optim", "physdl.distributed", "physdl.shards", "physdl.data", "physdl.surrogate", "physdl.diffphys", "physdl.crnn", "physdl.pinn", "physdl.burgers_pinn", "physdl.safe",
            "physdl.neuradiff")
 
 

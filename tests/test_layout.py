@@ -12,7 +12,8 @@ PHYSDL = Path(__file__).resolve().parent.parent / "physdl"
 METHODS = ("surrogate", "pinn", "burgers_pinn", "diffphys", "safe", "neuradiff", "crnn")
 CONCERNS = {"__init__", "config", "data", "model", "training", "evaluation"}
 LAYERS = {"ops", "pde", "nn"}
-SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "distributed", "io", "metrics", "progress", "sampling",
+SERVICES = {"cli", "config", "data", "deprecation", "devicecheck", "distributed", "io", "metrics", "optim", "progress",
+            "sampling",
             "shards", "timing", "train",
             "viz", "viz3d"}
 #: what each layer or service may import from physdl (besides itself)
@@ -24,6 +25,7 @@ ALLOWED = {
     "progress": {"config"},
     "data": {"io"},
     "distributed": {"ops"},  # ops.checks: argument checks
+    "optim": {"ops"},
     "shards": {"io", "ops", "progress", "config"},
     "train": {"config", "deprecation", "distributed", "io", "ops", "progress"},  # ops.checks: the finiteness policy
     "viz": {"config", "metrics"}, "viz3d": {"viz", "config", "metrics"},

@@ -31,6 +31,14 @@ class BurgersPINNConfig:
         nu_start: the inverse problem's initial guess of ``nu``.
         noise: relative noise level of the noisy inverse problem (std of the noise divided by
             the std of the data).
+        precise_collocation: collocation points of the high-precision PINN (per draw).
+        precise_adam_steps: its Adam warm-up (on the first, uniform draw).
+        precise_steps: its quasi-Newton steps (20 iterations each).
+        precise_every: quasi-Newton steps between two residual-adaptive redraws.
+        race_steps: quasi-Newton steps of each optimiser in the chapter's comparison (Adam
+            takes 20 iterations per step).
+        precise_inverse_adam_steps, precise_inverse_steps: Adam steps and quasi-Newton steps
+            of the float64 inverse problem on clean data.
     """
 
     seed: int = 0
@@ -51,13 +59,23 @@ class BurgersPINNConfig:
     inverse_lbfgs_steps: int = 200
     nu_start: float = 0.05
     noise: float = 0.01
+    precise_collocation: int = 4000
+    precise_adam_steps: int = 1000
+    precise_steps: int = 300
+    precise_every: int = 5
+    race_steps: int = 15
+    precise_inverse_adam_steps: int = 1000
+    precise_inverse_steps: int = 60
 
     def __post_init__(self) -> None:
         """Check every field and store plain ``int`` / ``float`` / tuples."""
-        for name in ("lecture_steps", "adam_steps", "lbfgs_steps", "inverse_adam_steps", "inverse_lbfgs_steps", "seed"):
+        for name in ("lecture_steps", "adam_steps", "lbfgs_steps", "inverse_adam_steps", "inverse_lbfgs_steps", "seed",
+                     "precise_adam_steps", "precise_steps", "race_steps", "precise_inverse_adam_steps",
+                     "precise_inverse_steps"):
             object.__setattr__(self, name, check_int(getattr(self, name), name, 0))
         for name, least in (("lecture_collocation", 1), ("initial_points", 2), ("boundary_points", 2),
-                            ("collocation", 1), ("lbfgs_collocation", 1), ("inverse_samples", 1)):
+                            ("collocation", 1), ("lbfgs_collocation", 1), ("inverse_samples", 1),
+                            ("precise_collocation", 1), ("precise_every", 1)):
             object.__setattr__(self, name, check_int(getattr(self, name), name, least))
         for name in ("lecture_lr", "lr", "nu_start"):
             object.__setattr__(self, name, check_real(getattr(self, name), name, 0, lo_open=True))

@@ -40,6 +40,7 @@ from physdl.pinn.data import (
 from physdl.pinn.evaluation import evaluate, evaluation_seconds
 from physdl.pinn.model import PINN, HardConstraint, zero_dirichlet
 from physdl.pinn.training import (
+    AdaptivePoints,
     Derivatives,
     Equation,
     JetDerivatives,
@@ -52,4 +53,4 @@ from physdl.pinn.training import (
     train_pinn,
 )
 
-__all__ = ['COORDINATES', 'Domain', 'uniform_points', 'grid_points', 'initial_points', 'boundary_points', 'ResampledPoints', 'FixedPoints', 'Equation', 'Derivatives', 'burgers', 'heat', 'PINNLoss', 'JetDerivatives', 'jet_keys', 'residual', 'largest_residuals', 'train_pinn', 'PINN', 'HardConstraint', 'zero_dirichlet', 'evaluate', 'evaluation_seconds']
+__all__ = ['COORDINATES', 'Domain', 'uniform_points', 'grid_points', 'initial_points', 'boundary_points', 'ResampledPoints', 'FixedPoints', 'AdaptivePoints', 'Equation', 'Derivatives', 'burgers', 'heat', 'PINNLoss', 'JetDerivatives', 'jet_keys', 'residual', 'largest_residuals', 'train_pinn', 'PINN', 'HardConstraint', 'zero_dirichlet', 'evaluate', 'evaluation_seconds']

@@ -13,8 +13,10 @@ from torch import nn
 from physdl.config import as_device
 from physdl.nn import taylor
 from physdl.nn.inference import check_model
+from physdl.optim import UPDATES, QuasiNewton
 from physdl.ops.checks import broadcast_field, check_bool, check_choice, check_dtype, check_int, check_real, check_tensor, finite_tensor
-from physdl.pinn.data import COORDINATES, check_points
+from physdl.pinn.data import COORDINATES, check_domain, check_points, uniform_points
+from physdl.sampling import step_generator
 from physdl.pinn.model import PINN, HardConstraint
 from physdl.train import History, fit
 
@@ -305,6 +307,71 @@ def largest_residuals(loss: PINNLoss, candidates: torch.Tensor, n: int, batch_si
     return candidates[size.topk(n).indices.to(candidates.device)]
 
 
+class AdaptivePoints:
+    """Collocation points redrawn where the residual is large: ``step -> (n, 2)``.
+
+    Residual-based adaptive distribution (RAD, Wu, Zhu, Tan, Kartha and Lu 2023): every
+    ``every`` steps, ``candidates`` uniform points of the domain are drawn, and ``n`` of them are
+    kept without replacement with probability proportional to ``|R|^k / mean |R|^k + c``, where
+    ``R`` is the loss's residual under the current model. ``c`` keeps a share of the points
+    spread over the whole domain; ``k`` sets how strongly they gather where the residual is
+    large (around the shock for Burgers). Between two redraws the set is fixed, so a closure
+    optimiser sees one loss within a step and can build its curvature model over several steps.
+
+    Draw ``j`` (steps ``j * every`` to ``(j + 1) * every - 1``) comes from the generator of
+    ``(seed, j)`` (:mod:`physdl.sampling`) and the model at its first call; draw 0 is uniform.
+    A run resumed between two redraws draws its current set again from the resumed model.
+
+    Args:
+        loss: the :class:`PINNLoss` whose residual guides the draw (its ``collocation`` may be
+            this object).
+        n: points per draw.
+        domain: the :class:`physdl.pinn.Domain`.
+        every: steps between two redraws.
+        seed: seed of the draws.
+        candidates: candidate points per draw, a multiple of ``n`` (at least ``n``).
+        k, c: exponent and floor of the density (Wu et al. find ``k = 1``, ``c = 1`` robust).
+        dtype: dtype of the points.
+
+    Explained in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
+    """
+
+    def __init__(self, loss: PINNLoss, n: int, domain: object, every: int, seed: int = 0, candidates: int | None = None,
+                 k: float = 1.0, c: float = 1.0, dtype: torch.dtype = torch.float32) -> None:
+        if not isinstance(loss, PINNLoss):
+            raise TypeError(f"loss must be a PINNLoss, got {type(loss).__name__}")
+        self.loss, self.domain = loss, check_domain(domain)
+        self.n, self.every, self.seed = check_int(n, "n", 1), check_int(every, "every", 1), check_int(seed, "seed", 0)
+        self.candidates = check_int(10 * self.n if candidates is None else candidates, "candidates", self.n)
+        self.k, self.c = check_real(k, "k", 0), check_real(c, "c", 0, lo_open=True)
+        self.dtype = check_dtype(dtype)
+        self.draws = 0  # how many draws were made (each costs one residual pass over the candidates)
+        self._index: int | None = None
+        self._points: torch.Tensor | None = None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        index = check_int(step, "step", 0) // self.every
+        if index != self._index:
+            self._points, self._index = self._draw(index), index
+            self.draws += 1
+        assert self._points is not None
+        return self._points
+
+    def _draw(self, index: int) -> torch.Tensor:
+        gen = step_generator(self.seed, index, "adaptive collocation")
+        if index == 0:
+            return uniform_points(self.n, self.domain, gen, self.dtype)
+        pool = uniform_points(self.candidates, self.domain, gen, self.dtype)
+        dev = self.loss.data_points.device
+        with torch.enable_grad():
+            size = torch.cat([self.loss.residual(chunk.to(dev)).detach().abs()[:, 0].double().cpu()
+                              for chunk in pool.split(16384)])
+        weight = size.pow(self.k)
+        weight = weight / weight.mean().clamp_min(1e-300) + self.c
+        keep = torch.multinomial(weight, self.n, replacement=False, generator=gen)
+        return pool[keep]
+
+
 def _adam(params: list[torch.Tensor], lr: float, fused: bool) -> torch.optim.Adam:
     """Adam; with ``fused=True`` the single-kernel update where this torch build has one for
     the parameters' device (CPU since torch 2.4), else the default implementation."""
@@ -328,8 +395,9 @@ def train_pinn(
     lbfgs_collocation: Callable[[int], torch.Tensor] | None = None,
     lbfgs_history: int = 50,
     compile: bool = False,
+    quasi_newton: str = "lbfgs",
 ) -> tuple[History, History]:
-    """Adam (or plain gradient descent) for ``adam_steps``, then L-BFGS for ``lbfgs_steps``.
+    """Adam (or plain gradient descent) for ``adam_steps``, then a quasi-Newton stage of ``lbfgs_steps``.
 
     ``optimizer`` is ``"adam"`` or ``"sgd"`` (the lecture's plain gradient descent) for the
     first stage. The L-BFGS stage uses torch's L-BFGS with a strong-Wolfe line search and 20
@@ -342,6 +410,11 @@ def train_pinn(
     fuses the element-wise work of the forward-mode derivatives, and uses the fused Adam
     update; it needs a forward-mode loss (:func:`jet_keys`). Returns the two histories (the second is empty without L-BFGS).
 
+    ``quasi_newton`` picks the second stage's optimiser: ``"lbfgs"`` (torch's, as above) or a
+    dense one of :class:`physdl.optim.QuasiNewton` (``"bfgs"``, ``"ssbfgs"``, ``"ssbroyden"``;
+    20 iterations per step, the same strong-Wolfe line search, ``lbfgs_history`` unused). The
+    dense ones keep an ``n x n`` matrix for ``n`` parameters: for small networks, best in float64.
+
     Used in :ref:`02-burgers-pinn-1-the-lecture-s-pinn`,
     :ref:`04-burgers-dp-pinn-or-differentiable-physics`.
     """
@@ -351,6 +424,7 @@ def train_pinn(
     lbfgs_history, validate_every = check_int(lbfgs_history, "lbfgs_history", 1), check_int(validate_every, "validate_every", 1)
     lr, compile = check_real(lr, "lr", 0, lo_open=True), check_bool(compile, "compile")
     check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    check_choice(quasi_newton, "quasi_newton", ("lbfgs", *UPDATES))
     for name, fn in (("validate", validate), ("lbfgs_collocation", lbfgs_collocation)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
@@ -374,8 +448,11 @@ def train_pinn(
              progress=progress, desc=f"PINN {optimizer}", restore_best=False)
     h2 = History()
     if lbfgs_steps:
-        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=lbfgs_history,
-                                  line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+        if quasi_newton == "lbfgs":
+            lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=20, history_size=lbfgs_history,
+                                      line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+        else:
+            lbfgs = QuasiNewton(model.parameters(), update=quasi_newton, max_iter=20)
         # L-BFGS needs a loss that does not change within a step: fix the collocation points
         # of each step (ResampledPoints does) and offset the step index past the first stage.
         points = loss.collocation if lbfgs_collocation is None else lbfgs_collocation
@@ -384,6 +461,7 @@ def train_pinn(
             return value(points(adam_steps + step).to(dev))
 
         h2 = fit(model, lbfgs_loss, lbfgs, lbfgs_steps, validate=validate,
-                 validate_every=max(1, validate_every // 20), progress=progress, desc="PINN L-BFGS",
+                 validate_every=max(1, validate_every // 20), progress=progress,
+                 desc="PINN L-BFGS" if quasi_newton == "lbfgs" else f"PINN {quasi_newton.upper()}",
                  restore_best=False)
     return h1, h2
