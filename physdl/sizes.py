@@ -204,7 +204,7 @@ def _burgers_pinn() -> dict[str, Any]:
                               inverse_adam_steps=1000, inverse_lbfgs_steps=30,
                               precise_collocation=1000, precise_adam_steps=200, precise_steps=6, precise_every=2,
                               race_steps=3, precise_inverse_adam_steps=200, precise_inverse_steps=8)
-    # the chapter's high-precision run is shorter than the benchmark's (precise_steps=300)
+    # sizes of chapter 2's high-precision section (in preparation; the benchmark runs precise_steps=300)
     default = BurgersPINNConfig(precise_steps=80, race_steps=12)
     return {
         "quick": BurgersPINNChapter(quick, max_lecture_mae=0.35, max_forward_error=0.2, max_nu_error=0.5,
