@@ -30,7 +30,7 @@ instead. A step whose curvature ``y.s`` is not positive leaves ``H`` as it is; a
 is not a descent direction resets ``H`` to that scaled identity, and so does a line search
 that ends on a non-finite loss (the step is then not taken).
 
-Measured by benchmarks/burgers_pinn_precise.py.
+Explained in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ class QuasiNewton(torch.optim.Optimizer):
     to about 10^4 parameters. State after a step: ``state["H"]``, ``state["iterations"]``,
     ``state["evaluations"]``, ``state["tau"]`` and ``state["phi"]`` (the last update's factors).
 
-    Measured by benchmarks/burgers_pinn_precise.py.
+    Explained in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
 
     #: :func:`physdl.train.fit` passes a closure to :meth:`step`

@@ -396,24 +396,32 @@ def _(draw):
             "kernel_size": draw(pick([1, 3, 5, np.int64(3)], [(0, "zero"), (2, "even"), (4, "even"), (1.0, "a float")], q)),
             "dims": draw(integer(2, 3, bad_values=[1, 4, 2.0], bad_chance=q)),
             "conservative": draw(pick([True, False], [("yes", "not a bool"), (1, "not a bool")], q))}
+    conservative = args["conservative"].value is True
+    potential = draw(st.booleans()) if conservative else False
+    args["potential"] = draw(pick([potential], [("yes", "not a bool")], q))
+    if not args["conservative"].bad and conservative is False and draw(st.booleans()):
+        args["potential"] = bad(True, "a potential head is conservative")
+    args["symmetric"] = draw(pick([draw(st.booleans()) if potential else False], [(1, "not a bool")], q))
+    if potential is False and not args["potential"].bad and draw(st.integers(0, 4)) == 0:
+        args["symmetric"] = bad(True, "symmetric without the potential head")
 
-    def expect(arch, **v):
-        assert all(type(getattr(arch, k)) is int for k in ("hidden_channels", "layers", "kernel_size", "dims"))
-        assert type(arch.conservative) is bool
-    call(crnn.CRNNArchitecture, args, expect)
+    def expect(arch, **v):    call(crnn.CRNNArchitecture, args, expect)
 
 
-def _crnn(conservative: bool, dims: int = 2):
-    torch.manual_seed(0)
-    return crnn.build(crnn.CRNNArchitecture(hidden_channels=2, layers=1, dims=dims, conservative=conservative))
+#: the class of each head, and the architecture flags (conservative, potential, symmetric) that make it
+_CRNN_HEADS = {"ConservativeCRNN": (True, False, False), "NonConservativeCRNN": (False, False, False),
+               "PotentialCRNN": (True, True, True)}
 
 
-@fuzz("physdl.crnn.ConservativeCRNN", "physdl.crnn.NonConservativeCRNN", "physdl.crnn.build")
+@fuzz("physdl.crnn.ConservativeCRNN", "physdl.crnn.NonConservativeCRNN", "physdl.crnn.PotentialCRNN", "physdl.crnn.build")
 def _(draw):
-    name, q = draw(st.sampled_from(["ConservativeCRNN", "NonConservativeCRNN", "build"])), draw(bad_rate())
-    conservative = draw(st.booleans())
-    arch = crnn.CRNNArchitecture(hidden_channels=2, layers=1, dims=2, conservative=conservative)
-    mismatched = (name == "ConservativeCRNN") != conservative and name != "build"
+    name, q = draw(st.sampled_from([*_CRNN_HEADS, "build"])), draw(bad_rate())
+    head = draw(st.sampled_from(sorted(_CRNN_HEADS)))
+    conservative, potential, symmetric = _CRNN_HEADS[head]
+    symmetric = symmetric and draw(st.booleans())  # the potential head with plain kernels too
+    arch = crnn.CRNNArchitecture(hidden_channels=2, layers=1, dims=2, conservative=conservative,
+                                 potential=potential, symmetric=symmetric)
+    mismatched = name != "build" and name != head
     args = {"arch": bad(arch, "the other head") if mismatched else draw(pick([arch], [("small", "not an architecture")], q))}
     if name != "build":
         args["dt"] = draw(positive(0.01, 10, bad_chance=q))
@@ -465,10 +473,11 @@ def _(draw):
             "amplitude": draw(number(0.0, 1.0, bad_values=(-0.1,), bad_chance=q)),
             "burn_in": draw(number(0.0, 100.0, bad_values=(-1.0,), bad_chance=q)),
             "double": draw(pick([True, False], [("no", "not a bool")], q)),
-            "method": draw(choice(["explicit", "semi-implicit"], bad_chance=q))}
+            "method": draw(choice(["explicit", "semi-implicit"], bad_chance=q)),
+            "shapes": draw(number(0.0, 1.0, bad_values=(-0.1, 1.5), bad_chance=q))}
 
     def expect(cfg, **v):
-        assert type(cfg.tau) is float and type(cfg.grid) is int and type(cfg.cells) is tuple
+        assert type(cfg.tau) is float and type(cfg.grid) is int and type(cfg.cells) is tuple and type(cfg.shapes) is float
         assert cfg.steps_per_frame >= 1
         json.dumps(cfg.as_dict(), default=lambda m: m.__dict__)  # a cache key of plain values
     call(crnn.SequenceConfig, args, expect, may_reject=["cells", "burn_in"], aliases={"dt": ["tau"], "tau": ["dt"]})

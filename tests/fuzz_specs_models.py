@@ -6,6 +6,8 @@ strategies and contract of :mod:`fuzzing` (tests/test_fuzz.py runs them).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from hypothesis import strategies as st
 
@@ -185,6 +187,30 @@ def _(draw):
         assert out.shape == (1, 1, *v["shape"]) and out.dtype == v["dtype"]
         assert bool((out >= 0).all()) and bool((out <= 1).all())  # a phase field in [0, 1]
     call(getattr(ch, name), args, expect, aliases={"minor": ["major"], "shape": ["3D"]})
+
+
+@fuzz("physdl.pde.cahn_hilliard.ellipsoid_state", "physdl.pde.cahn_hilliard.slab_state")
+def _(draw):
+    name = draw(st.sampled_from(["ellipsoid_state", "slab_state"]))
+    d = draw(st.sampled_from([2, 3]))
+    sp = tuple(draw(st.integers(4, 10)) for _ in range(d))
+    shape = draw(st.sampled_from([good(sp), good(sp), bad(sp[:1], "one axis"), bad((0, *sp[1:]), "an empty axis")]))
+    args = {"shape": shape, "epsilon": draw(positive(0.5, 5)),
+            "dtype": draw(st.sampled_from([good(torch.float32), good(torch.float64), bad("float", "not a dtype")]))}
+    if name == "ellipsoid_state":
+        args["radii"] = draw(st.sampled_from([good(tuple(draw(st.floats(0.5, 4)) for _ in range(d))), bad((1.0,) * (d + 1), "one too many"),
+                                              bad((-1.0,) * d, "negative"), bad(2.0, "not one per axis")]))
+        args["centre"] = draw(st.sampled_from([good(None), good(tuple(draw(st.floats(-3, 12)) for _ in range(d))),
+                                               bad((1.0,) * (d - 1), "one too few"), bad((float("nan"),) * d, "not finite")]))
+    else:
+        args["width"] = draw(st.sampled_from([good(draw(st.floats(0.5, 3.5))), bad(0.0, "zero"), bad(20.0, "wider than the box")]))
+        args["axis"] = draw(integer(0, d - 1, bad_values=[d, 1.5]))
+        args["centre"] = draw(st.sampled_from([good(None), good(draw(st.floats(-3, 12))), bad(float("inf"), "not finite")]))
+
+    def expect(out, **v):
+        assert out.shape == (1, 1, *v["shape"]) and out.dtype == v["dtype"]
+        assert bool((out >= 0).all()) and bool((out <= 1).all())  # a phase field in [0, 1]
+    call(getattr(ch, name), args, expect, aliases={"shape": ["axis"], "radii": ["semi-axis"]})
 
 
 @fuzz("physdl.pde.cahn_hilliard.reference", slow=True)
@@ -675,7 +701,8 @@ def _(draw):
             "hidden_channels": draw(integer(hid, hid, bad_values=[0, -2])),
             "kernel_size": draw(st.sampled_from([good(1), good(3), bad(2, "even"), bad(0, "zero"), bad(3.0, "a float")])),
             "dims": draw(integer(dims, dims, bad_values=[0, 4])),
-            "padding_mode": draw(choice(["circular", "zeros", "replicate"], ["periodic", 3]))}
+            "padding_mode": draw(choice(["circular", "zeros", "replicate"], ["periodic", 3])),
+            "symmetric": draw(pick([False, True], [(1, "not a bool")]))}
     if which == "ConvGRU":
         args["layers"] = draw(integer(1, 2, bad_values=[0, 1.5]))
     batch = draw(st.integers(1, 2))
@@ -704,6 +731,64 @@ def _(draw):
         assert bool((last.abs() <= 1 + 1e-6).all())  # a convex mix of tanh values and a zero start
     call(run, {"x": x, "hidden": hidden, **args}, expect, name=which,
          aliases={"x": ["input"], "hidden": ["h", "hidden states"], "in_channels": ["input"]})
+
+
+@fuzz("physdl.nn.SymmetricConv")
+def _(draw):
+    dims = draw(st.integers(1, 3))
+    cin, cout = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    args = {"in_channels": draw(integer(cin, cin, bad_values=[0, 1.5])),
+            "out_channels": draw(integer(cout, cout, bad_values=[0, -1])),
+            "kernel_size": draw(st.sampled_from([good(1), good(3), good(5), bad(2, "even"), bad(0, "zero"), bad(3.0, "a float")])),
+            "dims": draw(integer(dims, dims, bad_values=[0, 4])),
+            "padding_mode": draw(choice(["circular", "zeros", "reflect", "replicate"], ["periodic", 3])),
+            "bias": draw(pick([True, False], [("yes", "not a bool")]))}
+    x = net_input(draw, (draw(st.integers(1, 2)), cin, *(draw(st.integers(3, 6)) for _ in range(dims))))
+    if draw(st.integers(0, 5)) == 0 and not x.bad:
+        x = bad(torch.rand(1, cin + 1, *(4,) * dims), "another channel count")
+    symmetry = draw(st.sampled_from(pnn.grid_symmetries(dims)))
+
+    def run(x, **v):
+        torch.manual_seed(0)
+        conv = pnn.SymmetricConv(**v)
+        return conv, x, conv(x)
+
+    def expect(out, **v):
+        conv, x, y = out
+        assert y.shape == (x.shape[0], cout, *x.shape[2:]) and y.dtype == x.dtype
+        assert torch.equal(pnn.apply_symmetry(conv.weight, symmetry), conv.weight)  # an invariant kernel
+        close(conv(pnn.apply_symmetry(x, symmetry)), pnn.apply_symmetry(y, symmetry), atol=1e-5)
+    call(run, {"x": x, **args}, expect, name="SymmetricConv", aliases={"x": ["input"], "in_channels": ["input"]},
+         may_reject=["padding"])
+
+
+@fuzz("physdl.nn.kernel_orbits", "physdl.nn.grid_symmetries", "physdl.nn.apply_symmetry")
+def _(draw):
+    which = draw(st.sampled_from(["kernel_orbits", "grid_symmetries", "apply_symmetry"]))
+    dims = draw(integer(1, 3, bad_values=[0, 4, 2.0]))
+    if which == "kernel_orbits":
+        k = draw(st.sampled_from([good(1), good(3), good(5), bad(4, "even"), bad(-1, "negative")]))
+
+        def expect(out, kernel_size, dims):
+            index, count = out
+            assert index.shape == (kernel_size,) * dims and int(index.max()) == count - 1 and int(index.flatten()[index.numel() // 2]) == 0
+        return call(pnn.kernel_orbits, {"kernel_size": k, "dims": dims}, expect)
+    if which == "grid_symmetries":
+        def expect(out, dims):
+            assert len(out) == 2 ** dims * math.factorial(dims) and len(set(out)) == len(out)
+        return call(pnn.grid_symmetries, {"dims": dims}, expect)
+    d = draw(st.integers(1, 3))
+    x = torch.rand(1, draw(st.integers(1, 2)), *(draw(st.integers(2, 5)) for _ in range(d)))
+    field_ = draw(st.sampled_from([good(x), good(x.double()), good(x.round().long()), bad(x.numpy(), "a NumPy array"),
+                                   bad(x[0], "no batch axis")]))
+    symmetry = draw(st.sampled_from([good(s) for s in pnn.grid_symmetries(d)]
+                                    + [bad(((0,) * (d + 1), ()), "not a permutation"), bad((tuple(range(d)), (d,)), "no such axis"),
+                                       bad(tuple(range(d)), "not a pair")]))
+
+    def expect(out, field, symmetry):
+        assert sorted(out.shape) == sorted(field.shape) and out.dtype == field.dtype
+        assert torch.equal(out.flatten().sort()[0], field.flatten().sort()[0])  # the same values, moved
+    call(pnn.apply_symmetry, {"field": field_, "symmetry": symmetry}, expect)
 
 
 @fuzz("physdl.nn.MLP", "physdl.nn.FieldMLP")

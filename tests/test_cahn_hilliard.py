@@ -431,3 +431,52 @@ def test_crnn_training_resumes_bit_identically(tmp_path, monkeypatch):
     assert resumed.history.start_step == 3
     for name, value in whole.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[name]), name
+
+
+def test_ellipsoid_state_has_its_volume_and_no_mirror_plane_when_off_centre() -> None:
+    from physdl.nn.symmetric import apply_symmetry, grid_symmetries
+    from physdl.pde import cahn_hilliard as ch
+
+    phi = ch.ellipsoid_state((32, 32, 32), (8.0, 5.0, 4.0), centre=(12.3, 17.9, 14.4), dtype=torch.float64)
+    volume = float((phi > 0.5).sum())
+    assert abs(volume / (4 / 3 * math.pi * 8 * 5 * 4) - 1) < 0.03
+    centred = ch.ellipsoid_state((32, 32, 32), (6.0, 6.0, 6.0), dtype=torch.float64)
+    torch.testing.assert_close(centred, ch.sphere_state((32, 32, 32), 6.0, dtype=torch.float64), rtol=0, atol=1e-9)
+    for sym in grid_symmetries(3)[1:]:
+        assert (apply_symmetry(phi, sym) - phi).abs().max() > 0.1
+    # periodic: a ball across the box edge is whole
+    edge = ch.ellipsoid_state((16, 16), (3.0, 3.0), centre=(0.0, 0.0), dtype=torch.float64)
+    inside = ch.ellipsoid_state((16, 16), (3.0, 3.0), centre=(8.0, 8.0), dtype=torch.float64)
+    torch.testing.assert_close(edge, inside.roll((8, 8), dims=(2, 3)), rtol=0, atol=1e-12)
+
+
+def test_slab_state_is_steady_under_the_solver_and_wraps_periodically() -> None:
+    from physdl.pde import cahn_hilliard as ch
+
+    slab = ch.slab_state((24, 8), 10.0, axis=0, dtype=torch.float64)
+    assert abs(float(slab.mean()) - 10 / 24) < 0.01
+    later = ch.reference(slab, 3, tau=0.5)[:, -1]
+    assert (later - slab).abs().max() < 0.1  # the discrete profile relaxes a little; the slab stays
+    assert float((later - later[..., :1]).abs().max()) < 1e-9  # still flat across the other axis
+    shifted = ch.slab_state((24, 8), 10.0, axis=0, centre=(23 / 2) + 12, dtype=torch.float64)
+    torch.testing.assert_close(shifted, slab.roll(12, dims=2), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="width"):
+        ch.slab_state((24, 8), 30.0, axis=0)
+
+
+def test_random_shapes_cover_the_fraction_range_and_leave_default_data_unchanged() -> None:
+    from physdl.crnn.data import SequenceConfig, cache_key, initial_states, random_shape_state
+
+    g = torch.Generator().manual_seed(0)
+    fractions = [float(random_shape_state((16, 16, 16), (0.05, 0.95), g).mean()) for _ in range(12)]
+    assert min(fractions) < 0.35 and max(fractions) > 0.65 and all(0.02 < f < 0.98 for f in fractions)
+    plain = SequenceConfig(grid=8, dims=2)
+    assert "shapes" not in cache_key(plain) and cache_key(SequenceConfig(grid=8, dims=2, shapes=0.5))["shapes"] == 0.5
+    a = initial_states(plain, 4, torch.Generator().manual_seed(1))
+    mixed = initial_states(SequenceConfig(grid=8, dims=2, shapes=1.0, mean_range=(0.05, 0.95)), 4,
+                           torch.Generator().manual_seed(1))
+    assert a.shape == mixed.shape == (4, 1, 8, 8) and not torch.equal(a, mixed)
+    with pytest.raises(ValueError, match="shapes"):
+        SequenceConfig(shapes=1.5)
+    with pytest.raises(ValueError, match="fraction_range"):
+        random_shape_state((8, 8), (0.0, 0.5), g)

@@ -39,6 +39,8 @@ class BurgersPINNConfig:
             takes 20 iterations per step).
         precise_inverse_adam_steps, precise_inverse_steps: Adam steps and quasi-Newton steps
             of the float64 inverse problem on clean data.
+
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
 
     seed: int = 0
@@ -64,8 +66,8 @@ class BurgersPINNConfig:
     precise_steps: int = 300
     precise_every: int = 5
     race_steps: int = 15
-    precise_inverse_adam_steps: int = 1000
-    precise_inverse_steps: int = 60
+    precise_inverse_adam_steps: int = 0
+    precise_inverse_steps: int = 80
 
     def __post_init__(self) -> None:
         """Check every field and store plain ``int`` / ``float`` / tuples."""

@@ -45,7 +45,7 @@ def scoring_errors(model: torch.nn.Module) -> tuple[float, ...]:
 
     The collocation points are drawn at random, so no grid point is one of them (almost surely).
 
-    Used by benchmarks/burgers_pinn_precise.py.
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
     return tuple(_grid_error(model, nx, nt) for nx, nt in SCORING_GRIDS)
 
@@ -73,7 +73,7 @@ class ErrorTrace:
         seconds: training seconds at each call.
         errors: ``(lecture grid, fine grid)`` errors at each call.
 
-    Used by benchmarks/burgers_pinn_precise.py.
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
 
     def __init__(self, model: torch.nn.Module) -> None:

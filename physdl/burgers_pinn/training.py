@@ -92,7 +92,7 @@ def precise_problem(cfg: BurgersPINNConfig, dtype: torch.dtype = torch.float64,
     ``cfg.precise_collocation`` points, redrawn every ``cfg.precise_every`` steps where the
     residual is large. Derivatives are propagated forward (``forward_mode``). Use float64.
 
-    Used by benchmarks/burgers_pinn_precise.py.
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
     check_config(cfg)
     dtype, device = check_dtype(dtype), as_device(device, "device")
@@ -117,7 +117,7 @@ def warm_up(loss: P.PINNLoss, cfg: BurgersPINNConfig, validate: Callable[[], flo
             progress: bool | None = None) -> History:
     """Adam for ``cfg.precise_adam_steps`` on the first (uniform) draw of the loss's points.
 
-    Used by benchmarks/burgers_pinn_precise.py.
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
     points = _adaptive(loss)
     first = P.FixedPoints(points(0))
@@ -137,7 +137,7 @@ def refine(loss: P.PINNLoss, cfg: BurgersPINNConfig, optimizer: str = "ssbroyden
     ``redraw=False`` they stay those of the first (uniform) draw, the warm-up's. ``validate``
     is called every step (every 20 Adam iterations).
 
-    Used by benchmarks/burgers_pinn_precise.py.
+    Used in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
     check_config(cfg)
     check_choice(optimizer, "optimizer", SECOND_STAGES)

@@ -8,6 +8,7 @@ from physdl.crnn.model import (
     ConservativeCRNN,
     CRNNArchitecture,
     NonConservativeCRNN,
+    PotentialCRNN,
     build,
 )
 
@@ -15,6 +16,7 @@ __all__ = [
     "CRNNArchitecture",
     "ConservativeCRNN",
     "NonConservativeCRNN",
+    "PotentialCRNN",
     "SequenceConfig",
     "build",
     "downsample",

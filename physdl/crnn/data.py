@@ -14,6 +14,7 @@ Command line (generates and caches, prints the cache file)::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from dataclasses import asdict, dataclass, field
 
@@ -26,8 +27,10 @@ from physdl.pde.cahn_hilliard import (
     METHODS,
     CahnHilliard,
     SemiImplicitStepper,
+    ellipsoid_state,
     perlin_state,
     reference,
+    slab_state,
     stepper,
 )
 from physdl.ops.checks import check_bool, check_choice, check_int, check_pair, check_real, check_tensor
@@ -65,6 +68,10 @@ class SequenceConfig:
         method: the solver of the kept frames: ``"explicit"`` (the paper's) or
             ``"semi-implicit"`` (with ``dt``; much cheaper for large grids at late times,
             where the dynamics are slow and a step of a few hundredths is accurate).
+        shapes: fraction of the sequences that start from a random shape
+            (:func:`random_shape_state`: an ellipsoid, a few droplets or a slab, with a phase
+            fraction drawn uniformly from ``mean_range``) instead of Perlin noise. At 0 (the
+            default) the data set and its cache key are those made before this field existed.
 
     Used in :ref:`07-crnn-validation-against-the-solver`.
     """
@@ -86,6 +93,7 @@ class SequenceConfig:
     double: bool = False
     method: str = "explicit"
     model: CahnHilliard = field(default_factory=CahnHilliard)
+    shapes: float = 0.0
 
     def __post_init__(self) -> None:
         """Check every field and store numbers as plain ``int`` / ``float`` / tuples (a JSON cache key)."""
@@ -111,6 +119,9 @@ class SequenceConfig:
         if any(self.grid % c for c in self.cells):  # the Perlin lattice must tile the grid
             raise ValueError(f"cells must each divide grid = {self.grid}, got {self.cells}")
         put("double", check_bool(self.double, "double"))
+        put("shapes", check_real(self.shapes, "shapes", 0, 1))
+        if self.shapes and not 0 < self.mean_range[0] <= self.mean_range[1] < 1:
+            raise ValueError(f"shapes > 0 needs a mean_range inside (0, 1) (the shapes' phase fractions), got {self.mean_range}")
         check_choice(self.method, "method", METHODS)
         if not isinstance(self.model, CahnHilliard):
             raise TypeError(f"model must be a CahnHilliard, got {type(self.model).__name__}")
@@ -131,7 +142,11 @@ class SequenceConfig:
         return steps
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Every field, except ``shapes`` at its default 0 (so older cache keys stay valid)."""
+        out = asdict(self)
+        if not self.shapes:
+            del out["shapes"]
+        return out
 
 
 def _check_config(config: object) -> SequenceConfig:
@@ -155,7 +170,54 @@ def initial_states(config: SequenceConfig, count: int, generator: torch.Generato
         perlin_state(shape, means[i], int(cells[i]), config.amplitude, 1, generator, torch.float64)
         for i in range(count)
     ]
-    return torch.cat(states).clamp(0.0, 1.0)
+    states = torch.cat(states).clamp(0.0, 1.0)
+    if config.shapes:  # drawn after the Perlin states, so shapes=0 leaves the set as it was
+        chosen = torch.rand(count, generator=generator, device=device, dtype=torch.float64) < config.shapes
+        for i in chosen.nonzero().flatten().tolist():
+            states[i] = random_shape_state(shape, config.mean_range, generator, config.model.epsilon)[0]
+    return states
+
+
+def random_shape_state(shape: tuple[int, ...], fraction_range: tuple[float, float], generator: torch.Generator,
+                       epsilon: float = 3.0) -> torch.Tensor:
+    """A random shape on the periodic grid ``shape``: ``(1, 1, *shape)`` float64.
+
+    One of, with equal chance: an ellipsoid with semi-axes in ratios 0.6 to 1.4 and a random
+    centre (:func:`~physdl.pde.cahn_hilliard.ellipsoid_state`), two to four droplets at random
+    centres, or a slab across a random axis (:func:`~physdl.pde.cahn_hilliard.slab_state`).
+    Its phase fraction is drawn uniformly from ``fraction_range``; above 0.5 the shape is
+    built with the other phase (``phi -> 1 - phi``), so the minority phase is always the shape.
+    """
+    low, high = check_pair(fraction_range, "fraction_range")
+    if not 0 < low <= high < 1:
+        raise ValueError(f"fraction_range must be (low, high) with 0 < low <= high < 1, got {fraction_range}")
+    device = generator_device(generator)
+
+    def uniform(k: int = 1) -> list[float]:
+        return torch.rand(k, generator=generator, device=device, dtype=torch.float64).tolist()
+
+    dims, cells = len(shape), math.prod(shape)
+    fraction = low + (high - low) * uniform()[0]
+    minority = min(fraction, 1 - fraction)
+    unit_ball = math.pi if dims == 2 else 4 / 3 * math.pi
+    kind = int(torch.randint(3, (1,), generator=generator, device=device))
+    if kind == 0:
+        ratios = [0.6 + 0.8 * r for r in uniform(dims)]
+        scale = (minority * cells / (unit_ball * math.prod(ratios))) ** (1 / dims)
+        radii = [min(scale * r, 0.48 * n) for r, n in zip(ratios, shape)]
+        phi = ellipsoid_state(shape, radii, [n * c for n, c in zip(shape, uniform(dims))], epsilon, torch.float64)
+    elif kind == 1:
+        count = 2 + int(torch.randint(3, (1,), generator=generator, device=device))
+        weights = [0.5 + w for w in uniform(count)]
+        phi = torch.zeros((1, 1, *shape), dtype=torch.float64)
+        for w in weights:
+            radius = (minority * cells * w / sum(weights) / unit_ball) ** (1 / dims)
+            centre = [n * c for n, c in zip(shape, uniform(dims))]
+            phi = torch.maximum(phi, ellipsoid_state(shape, [radius] * dims, centre, epsilon, torch.float64))
+    else:
+        axis = int(torch.randint(dims, (1,), generator=generator, device=device))
+        phi = slab_state(shape, max(minority * shape[axis], 1.0), axis, shape[axis] * uniform()[0], epsilon, torch.float64)
+    return 1 - phi if fraction > 0.5 else phi
 
 
 def _burn_in(phi0: torch.Tensor, frames: int, config: SequenceConfig, explicit_time: float) -> torch.Tensor:

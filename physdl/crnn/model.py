@@ -10,6 +10,14 @@ forward in time. Its output head turns the last hidden state into the next field
   mass is conserved by construction, whatever the weights.
 - :class:`NonConservativeCRNN` (the ablation): the head predicts ``phi_next`` directly
   through a sigmoid, as in the 2D model the paper started from; nothing conserves mass.
+- :class:`PotentialCRNN` (physdl's extension): the head predicts a scalar potential ``m`` and
+  the flux is its gradient, ``phi_next = phi + lap(m)`` with the compact periodic Laplacian
+  (the divergence of the forward-difference gradient), the discrete form of
+  ``dphi/dt = div(M grad mu)``. Mass is conserved as above; with ``symmetric=True`` every
+  spatial kernel is invariant under the grid's reflections and axis swaps
+  (:class:`physdl.nn.symmetric.SymmetricConv`), so the whole rollout commutes with the 48
+  symmetries of the cube (8 of the square), whatever the weights. A vector flux head cannot be
+  built that way from scalar channels; a gradient of a scalar transforms as a flux must.
 
 Both are fully convolutional with circular padding, so they apply to any grid size. Shapes:
 a field ``(batch, 1, *space)``, a sequence ``(batch, time, 1, *space)``.
@@ -25,7 +33,8 @@ from torch import nn
 from physdl.nn.conv import convolution
 from physdl.nn.convgru import ConvGRU
 from physdl.nn.inference import check_input
-from physdl.ops import divergence
+from physdl.nn.symmetric import SymmetricConv
+from physdl.ops import divergence, laplacian
 from physdl.ops.checks import check_bool, check_generator, check_int, check_real
 from physdl.ops.grid import positive_float
 from physdl.pde.stepper import Stepper, saved_steps
@@ -43,6 +52,10 @@ class CRNNArchitecture:
     kernel_size: int = 3
     dims: int = 3
     conservative: bool = True
+    #: the flux is the gradient of a predicted scalar (:class:`PotentialCRNN`); needs conservative.
+    potential: bool = False
+    #: kernels invariant under the grid's symmetries (needs potential: equivariant by construction).
+    symmetric: bool = False
 
     def __post_init__(self) -> None:
         for name, least in (("hidden_channels", 1), ("layers", 1), ("kernel_size", 1)):
@@ -51,6 +64,13 @@ class CRNNArchitecture:
             raise ValueError(f"kernel_size must be odd (the padding keeps the grid), got {self.kernel_size}")
         object.__setattr__(self, "dims", check_int(self.dims, "dims", 2, 3))
         object.__setattr__(self, "conservative", check_bool(self.conservative, "conservative"))
+        object.__setattr__(self, "potential", check_bool(self.potential, "potential"))
+        object.__setattr__(self, "symmetric", check_bool(self.symmetric, "symmetric"))
+        if self.potential and not self.conservative:
+            raise ValueError("potential=True is a conservative head: it needs conservative=True")
+        if self.symmetric and not self.potential:
+            raise ValueError("symmetric=True needs potential=True (a vector flux from scalar channels "
+                             "cannot transform as a vector under the grid's reflections)")
 
 
 class _CRNN(nn.Module, Stepper):
@@ -72,11 +92,10 @@ class _CRNN(nn.Module, Stepper):
         self.dt = positive_float(dt, "dt")
         conv = convolution(arch.dims)
         h = arch.hidden_channels
-        self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular")
-        self.head = nn.Sequential(
-            conv(h, h, 1), nn.Tanh(), conv(h, h, 1), nn.Tanh(),
-            conv(h, out_channels, 3, padding=1, padding_mode="circular"),
-        )
+        self.recurrent = ConvGRU(1, h, arch.layers, arch.kernel_size, arch.dims, "circular", arch.symmetric)
+        last = (SymmetricConv(h, out_channels, 3, arch.dims) if arch.symmetric
+                else conv(h, out_channels, 3, padding=1, padding_mode="circular"))
+        self.head = nn.Sequential(conv(h, h, 1), nn.Tanh(), conv(h, h, 1), nn.Tanh(), last)
 
     def _check(self, phi: torch.Tensor, name: str = "phi") -> None:
         """``phi`` must be a finite ``(batch, 1, *space)`` field of the weights' dtype and device
@@ -216,8 +235,9 @@ class ConservativeCRNN(_CRNN):
 
     def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(), dt: float = 0.5) -> None:
         _check_arch(arch)
-        if not arch.conservative:
-            raise ValueError("ConservativeCRNN needs arch.conservative=True; use NonConservativeCRNN")
+        if not arch.conservative or arch.potential:
+            raise ValueError("ConservativeCRNN needs arch.conservative=True and potential=False; "
+                             "use NonConservativeCRNN or PotentialCRNN")
         super().__init__(arch, arch.dims, dt)
 
     def flux(self, u: torch.Tensor) -> torch.Tensor:
@@ -226,6 +246,25 @@ class ConservativeCRNN(_CRNN):
 
     def output(self, phi: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
         return phi + divergence(self.flux(head), 1.0, scheme="central")
+
+
+class PotentialCRNN(_CRNN):
+    """``phi_next = phi + lap(m)``: the flux is the gradient of a predicted scalar ``m``.
+
+    The Laplacian is the compact periodic one (:func:`physdl.ops.laplacian`, spacing 1: ``m``
+    carries the mobility and the interval), so the mean of phi is kept to rounding, like the
+    divergence head, and constants in ``m`` do nothing. With ``arch.symmetric`` the network is
+    equivariant to the grid's reflections and axis permutations by construction.
+    """
+
+    def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(potential=True, symmetric=True), dt: float = 0.5) -> None:
+        _check_arch(arch)
+        if not arch.potential:
+            raise ValueError("PotentialCRNN needs arch.potential=True; use ConservativeCRNN for the divergence head")
+        super().__init__(arch, 1, dt)
+
+    def output(self, phi: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
+        return phi + laplacian(head, 1.0)
 
 
 class NonConservativeCRNN(_CRNN):
@@ -248,8 +287,10 @@ def _check_arch(arch: object) -> CRNNArchitecture:
 
 
 def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
-    """The conservative or non-conservative network for ``arch``."""
+    """The network for ``arch``: potential, conservative (divergence) or non-conservative head."""
     _check_arch(arch)
+    if arch.potential:
+        return PotentialCRNN(arch)
     return ConservativeCRNN(arch) if arch.conservative else NonConservativeCRNN(arch)
 
 

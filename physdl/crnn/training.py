@@ -296,8 +296,9 @@ def train(config: TrainingConfig = TrainingConfig(), checkpoint: str | os.PathLi
         model.set_autocast(torch.bfloat16)
     if config.init is not None:
         start_model, start_config = load_weights(config.init)
-        if start_config["arch"] != asdict(config.arch):
-            raise ValueError(f"{config.init} holds a {start_config['arch']} network, not {asdict(config.arch)}")
+        stored = asdict(CRNNArchitecture(**start_config["arch"]))  # fields added later take their defaults
+        if stored != asdict(config.arch):
+            raise ValueError(f"{config.init} holds a {stored} network, not {asdict(config.arch)}")
         model.load_state_dict(start_model.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps, eta_min=config.lr_final)

@@ -16,19 +16,18 @@ from torch import nn
 
 from physdl.nn.conv import CONVOLUTIONS, convolution
 from physdl.nn.inference import check_input
-from physdl.ops.checks import check_choice, check_int
+from physdl.nn.symmetric import SymmetricConv
+from physdl.ops.checks import check_bool, check_choice, check_int
 
 #: padding modes of torch's convolutions ("circular" for periodic grids).
 PADDING_MODES = ("circular", "zeros", "reflect", "replicate")
 
 
-def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str) -> nn.Sequential:
+def _gate_map(dims: int, cin: int, cout: int, kernel: int, padding_mode: str, symmetric: bool = False) -> nn.Sequential:
     conv = convolution(dims)
-    return nn.Sequential(
-        conv(cin, cout, kernel, padding=kernel // 2, padding_mode=padding_mode),
-        nn.Tanh(),
-        conv(cout, cout, 1),
-    )
+    spatial = (SymmetricConv(cin, cout, kernel, dims, padding_mode) if symmetric
+               else conv(cin, cout, kernel, padding=kernel // 2, padding_mode=padding_mode))
+    return nn.Sequential(spatial, nn.Tanh(), conv(cout, cout, 1))
 
 
 class ConvGRUCell(nn.Module):
@@ -43,20 +42,24 @@ class ConvGRUCell(nn.Module):
         kernel_size: odd kernel size of the spatial convolutions.
         dims: number of spatial axes (1, 2 or 3).
         padding_mode: ``"circular"`` for periodic grids, or ``"zeros"``, ``"reflect"``, ...
+        symmetric: spatial kernels invariant under the grid's reflections and axis swaps
+            (:class:`physdl.nn.symmetric.SymmetricConv`): the cell is then equivariant to them.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3, dims: int = 3,
-                 padding_mode: str = "circular") -> None:
+                 padding_mode: str = "circular", symmetric: bool = False) -> None:
         super().__init__()
         dims, kernel_size = check_int(dims, "dims", 1, 3), check_int(kernel_size, "kernel_size", 1)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")
         in_channels, hidden_channels = check_int(in_channels, "in_channels", 1), check_int(hidden_channels, "hidden_channels", 1)
         check_choice(padding_mode, "padding_mode", PADDING_MODES)
+        symmetric = check_bool(symmetric, "symmetric")
         self.dims, self.in_channels, self.hidden_channels = dims, in_channels, hidden_channels
-        self.input_gates = _gate_map(dims, in_channels, 3 * hidden_channels, kernel_size, padding_mode)
-        self.hidden_gates = _gate_map(dims, hidden_channels, 2 * hidden_channels, kernel_size, padding_mode)
-        self.hidden_candidate = _gate_map(dims, hidden_channels, hidden_channels, kernel_size, padding_mode)
+        gates = lambda cin, cout: _gate_map(dims, cin, cout, kernel_size, padding_mode, symmetric)  # noqa: E731
+        self.input_gates = gates(in_channels, 3 * hidden_channels)
+        self.hidden_gates = gates(hidden_channels, 2 * hidden_channels)
+        self.hidden_candidate = gates(hidden_channels, hidden_channels)
 
     def initial_state(self, x: torch.Tensor) -> torch.Tensor:
         """A zero hidden state matching the batch and grid of ``x``."""
@@ -87,15 +90,16 @@ class ConvGRU(nn.Module):
 
     ``forward(x, hidden)`` advances every layer by one step and returns the list of new
     hidden states (the last one is the stack's output). Pass the returned list back in to
-    continue a sequence; ``hidden=None`` starts from zeros.
+    continue a sequence; ``hidden=None`` starts from zeros. ``symmetric`` as for the cell.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 10, layers: int = 2, kernel_size: int = 3,
-                 dims: int = 3, padding_mode: str = "circular") -> None:
+                 dims: int = 3, padding_mode: str = "circular", symmetric: bool = False) -> None:
         super().__init__()
         layers = check_int(layers, "layers", 1)
         self.cells = nn.ModuleList(
-            ConvGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, kernel_size, dims, padding_mode)
+            ConvGRUCell(in_channels if i == 0 else hidden_channels, hidden_channels, kernel_size, dims, padding_mode,
+                        symmetric)
             for i in range(layers)
         )
 

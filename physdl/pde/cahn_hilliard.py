@@ -33,7 +33,7 @@ import torch
 
 from physdl.config import generator_device
 from physdl.ops import laplacian, laplacian_symbol
-from physdl.ops.checks import (check_choice, check_dtype, check_generator, check_grid_shape, check_int, field_dims,
+from physdl.ops.checks import (check_axis, check_choice, check_dtype, check_generator, check_grid_shape, check_int, field_dims,
                                finite_tensor)
 from physdl.ops.grid import Grid, finite_float, positive_float
 from physdl.ops.transport import gradient_energy
@@ -399,6 +399,64 @@ def torus_state(shape: Sequence[int], major: float, minor: float, epsilon: float
     x, y, z = _centred_coordinates(shape)
     ring = torch.sqrt(x**2 + y**2) - major
     return _profile(torch.sqrt(ring**2 + z**2) - minor, epsilon).to(dtype)[None, None]
+
+
+def _periodic_offsets(shape: Sequence[int], centre: Sequence[float]) -> list[torch.Tensor]:
+    """Per axis, the offset of every cell from ``centre`` on the periodic grid (nearest image),
+    in grid units, in ``[-n/2, n/2)``."""
+    axes = [torch.arange(n, dtype=torch.float64) for n in shape]
+    grids = torch.meshgrid(*axes, indexing="ij")
+    return [torch.remainder(g - c + n / 2, n) - n / 2 for g, c, n in zip(grids, centre, shape)]
+
+
+def _centre(centre: object, shape: tuple[int, ...]) -> tuple[float, ...]:
+    if centre is None:
+        return tuple((n - 1) / 2 for n in shape)
+    if isinstance(centre, (str, bytes)) or not hasattr(centre, "__len__") or len(centre) != len(shape):
+        raise ValueError(f"centre must hold one coordinate per axis ({len(shape)}), got {centre!r}")
+    return tuple(finite_float(c, "centre") for c in centre)
+
+
+def ellipsoid_state(shape: Sequence[int], radii: Sequence[float], centre: Sequence[float] | None = None,
+                    epsilon: float = 3.0, dtype=torch.float32) -> torch.Tensor:
+    """An ellipsoid (2D: an ellipse) of phase ``phi = 1`` with semi-axes ``radii`` along the grid
+    axes, centred at ``centre`` on the periodic grid: ``(1, 1, *shape)``.
+
+    ``centre`` is in grid units (cell ``i`` sits at ``i``; default the box centre). The
+    interface has the model's equilibrium profile across the approximate distance
+    ``(rho - 1) / |grad rho|``, ``rho = |x / radii|``, exact on the axes; the flow relaxes the
+    rest within a few time units. With unequal radii and an off-centre ``centre`` the state is
+    symmetric about no grid plane.
+    """
+    shape = check_grid_shape(shape, "shape", dims=(2, 3))
+    if isinstance(radii, (str, bytes)) or not hasattr(radii, "__len__") or len(radii) != len(shape):
+        raise ValueError(f"radii must hold one semi-axis per axis ({len(shape)}), got {radii!r}")
+    radii = tuple(positive_float(r, "radii") for r in radii)
+    centre = _centre(centre, shape)
+    epsilon, dtype = positive_float(epsilon, "epsilon"), check_dtype(dtype)
+    x = _periodic_offsets(shape, centre)
+    rho = torch.sqrt(sum((xi / a) ** 2 for xi, a in zip(x, radii)))
+    slope = torch.sqrt(sum(xi ** 2 / a ** 4 for xi, a in zip(x, radii))) / rho.clamp_min(1e-12)
+    distance = torch.where(rho > 0, (rho - 1) / slope.clamp_min(1e-12), -torch.tensor(min(radii), dtype=torch.float64))
+    return _profile(distance, epsilon).to(dtype)[None, None]
+
+
+def slab_state(shape: Sequence[int], width: float, axis: int = 0, centre: float | None = None,
+               epsilon: float = 3.0, dtype=torch.float32) -> torch.Tensor:
+    """A slab of phase ``phi = 1``, ``width`` cells thick across ``axis`` (two flat interfaces on
+    the periodic grid), centred at ``centre`` along that axis (default the box centre):
+    ``(1, 1, *shape)``. A flat slab is a steady state of Cahn-Hilliard flow."""
+    shape = check_grid_shape(shape, "shape", dims=(2, 3))
+    axis = check_axis(axis, len(shape))
+    width = positive_float(width, "width")
+    if not width < shape[axis]:
+        raise ValueError(f"width must be smaller than the box along axis {axis} ({shape[axis]}), got {width}")
+    point = [(n - 1) / 2 for n in shape]
+    if centre is not None:
+        point[axis] = finite_float(centre, "centre")
+    epsilon, dtype = positive_float(epsilon, "epsilon"), check_dtype(dtype)
+    offset = _periodic_offsets(shape, point)[axis]
+    return _profile(offset.abs() - width / 2, epsilon).to(dtype)[None, None]
 
 
 def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHilliard = CahnHilliard(),

@@ -333,7 +333,7 @@ class AdaptivePoints:
         k, c: exponent and floor of the density (Wu et al. find ``k = 1``, ``c = 1`` robust).
         dtype: dtype of the points.
 
-    Chapter 2 section on high precision: in preparation (see the benchmark burgers_pinn_precise.py).
+    Explained in :ref:`02-burgers-pinn-5-a-pinn-at-the-limits-of-float64`.
     """
 
     def __init__(self, loss: PINNLoss, n: int, domain: object, every: int, seed: int = 0, candidates: int | None = None,
