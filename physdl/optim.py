@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import torch
 from torch.optim.lbfgs import _strong_wolfe
 
-from physdl.ops.checks import check_choice, check_dtype, check_int, check_real, finite_tensor, trusted
+from physdl.ops.checks import check_choice, check_dtype, check_int, check_real, finite_tensor
 
 UPDATES = ("bfgs", "ssbfgs", "ssbroyden")
 LINE_SEARCHES = ("strong_wolfe", "exact")
@@ -135,20 +135,28 @@ def inverse_update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, factors: F
         raise ValueError(f"H must be (n, n) and s, y vectors (n,), got {tuple(H.shape)}, {tuple(s.shape)}, {tuple(y.shape)}")
     if not (H.dtype == s.dtype == y.dtype) or not H.is_floating_point() or not (H.device == s.device == y.device):
         raise ValueError(f"H, s and y must share one floating dtype and device, got {H.dtype}, {s.dtype}, {y.dtype}")
-    tau, phi = factors.tau, factors.phi
     ys = float(y @ s)
     hy = H @ y
     yhy = float(y @ hy)
     if not (ys > 0 and yhy > 0):
         raise ValueError(f"the update needs positive curvature y.s > 0 and y.H y > 0, got {ys:.3g} and {yhy:.3g}")
+    _rank_two_update(H, s, hy, ys, yhy, factors)
+    return H
+
+
+def _rank_two_update(H: torch.Tensor, s: torch.Tensor, hy: torch.Tensor, ys: float, yhy: float,
+                     factors: Factors) -> tuple[torch.Tensor, torch.Tensor]:
+    """``H <- H / tau + U C U^T`` in place, with ``U = [H y, s]`` ``(n, 2)`` and ``C`` ``(2, 2)``
+    from the factors; returns ``(U, C)`` so a caller can apply the update to a vector whose
+    product with the old ``H`` it already has, without another pass over ``H``."""
+    tau, phi = factors.tau, factors.phi
     rho = 1.0 / ys
-    # H+ = H / tau + U C U^T with U = [H y, s]: one pass over H
     hh, hs = (phi - 1.0) / (yhy * tau), -phi * rho / tau
     ss = phi * yhy * rho * rho / tau + rho
     U = torch.stack([hy, s], dim=1)
     C = torch.tensor([[hh, hs], [hs, ss]], dtype=H.dtype, device=H.device)
     H.addmm_(U, C @ U.T, beta=1.0 / tau)
-    return H
+    return U, C
 
 
 def _exact_line_search(evaluate: Callable, x: torch.Tensor, t: float, d: torch.Tensor, f: float,
@@ -253,8 +261,12 @@ class QuasiNewton(torch.optim.Optimizer):
         if float(g.abs().max()) <= group["tolerance_grad"]:
             return first_loss
         search = _strong_wolfe if group["line_search"] == "strong_wolfe" else _exact_line_search
+        # H g for the next direction. Each iteration reads H once for [H y, H g_new] and
+        # updates it once (H g_new then follows from the rank-two update, no third pass):
+        # H (n^2 numbers) is the largest array here, and these passes are memory-bound.
+        hg = H @ g
         for _ in range(group["max_iter"]):
-            d = -(H @ g)
+            d = -hg
             gtd = float(g @ d)
             if not gtd < 0:  # H lost positive definiteness (rounding): restart from the gradient
                 H.copy_(torch.eye(n, dtype=dtype, device=g.device))
@@ -279,12 +291,18 @@ class QuasiNewton(torch.optim.Optimizer):
                     H.mul_(ys / float(y @ y))
                     state["fresh"] = False
                 b = -t * float(s @ g) / ys
-                h = float(y @ (H @ y)) / ys
+                # [y, g_new]^T H = (H [y, g_new])^T as H is symmetric: a (2, n) x (n, n) product
+                # streams H once, where BLAS's (n, n) x (n, 2) reads it once per column
+                hy, hg = (torch.stack([y, new_g]) @ H).unbind(0)
+                yhy = float(y @ hy)
+                h = yhy / ys
                 if b > 0 and h > 0 and math.isfinite(b * h):  # else rounding broke H: keep it as it is
                     factors = update_factors(group["update"], b, h, n)
-                    with trusted():  # s, y and H are finite here: skip the checks' passes over H
-                        inverse_update(H, s, y, factors)
+                    U, C = _rank_two_update(H, s, hy, ys, yhy, factors)
+                    hg = hg / factors.tau + U @ (C @ (U.T @ new_g))  # the updated H times g_new
                     state["tau"], state["phi"] = factors.tau, factors.phi
+            else:
+                hg = H @ new_g
             x = x + s.to(x.dtype)
             change = abs(new_loss - loss)
             loss, g = new_loss, new_g
