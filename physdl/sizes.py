@@ -205,7 +205,7 @@ def _burgers_pinn() -> dict[str, Any]:
                               precise_collocation=1000, precise_adam_steps=300, precise_steps=12, precise_every=2,
                               race_steps=2, precise_inverse_adam_steps=0, precise_inverse_steps=10)
     # the chapter's high-precision run is smaller than the benchmark's (4000 points, 300 steps)
-    default = BurgersPINNConfig(precise_collocation=2000, precise_steps=60, race_steps=15, precise_inverse_steps=70)
+    default = BurgersPINNConfig(precise_collocation=1500, precise_steps=60, race_steps=10, precise_inverse_steps=70)
     return {
         "quick": BurgersPINNChapter(quick, max_lecture_mae=0.35, max_forward_error=0.2, max_nu_error=0.5,
                                     max_precise_error=0.1, max_precise_nu_error=0.5),

@@ -480,3 +480,95 @@ def test_random_shapes_cover_the_fraction_range_and_leave_default_data_unchanged
         SequenceConfig(shapes=1.5)
     with pytest.raises(ValueError, match="fraction_range"):
         random_shape_state((8, 8), (0.0, 0.5), g)
+
+
+# -- what a single domain must keep over a long rollout (physdl.crnn.evaluation)
+
+def test_centre_of_mass_finds_an_off_centre_ellipsoid_across_the_periodic_wrap():
+    from physdl.crnn.evaluation import centre_of_mass, periodic_distance
+    from physdl.pde import cahn_hilliard as ch
+
+    for centre in ((9.3, 14.6, 20.2), (0.4, 31.7, 16.0)):  # the second one straddles two faces
+        phi = ch.ellipsoid_state((32, 32, 32), (6.0, 4.0, 5.0), centre, dtype=torch.float64)
+        found = centre_of_mass(phi[:, None])[0, 0]
+        assert float(periodic_distance(found, torch.tensor(centre, dtype=torch.float64), (32, 32, 32))) < 0.05
+        # the same domain as the matrix phase (phi -> 1 - phi: now phi < 1/2 is the minority)
+        flipped = centre_of_mass((1 - phi)[:, None])[0, 0]
+        assert float(periodic_distance(flipped, found, (32, 32, 32))) < 1e-9
+    with pytest.raises(ValueError, match="one positive length per axis"):
+        periodic_distance(torch.zeros(3), torch.zeros(3), (32, 32))
+
+
+def test_minority_fraction_is_the_volume_of_a_ball_and_keeps_its_phase():
+    from physdl.crnn.evaluation import minority_fraction
+    from physdl.pde import cahn_hilliard as ch
+
+    ball = ch.sphere_state((32, 32, 32), 8.0, dtype=torch.float64)
+    expected = 4 / 3 * math.pi * 8.0**3 / 32**3
+    for phi in (ball, 1 - ball):
+        assert abs(float(minority_fraction(phi[:, None])[0, 0]) - expected) < 0.02 * expected
+    # a ball that dissolves: its fraction falls to 0 (the phase does not switch to the matrix)
+    gone = minority_fraction(torch.stack([ball, torch.zeros_like(ball)], dim=1))[0]
+    assert float(gone[0]) == pytest.approx(expected, rel=0.02) and float(gone[1]) == 0.0
+    with pytest.raises(ValueError, match="expected a sequence"):
+        minority_fraction(ball)
+
+
+def test_energy_rises_are_none_along_the_solver_and_seen_where_the_energy_rose():
+    from physdl.crnn.evaluation import energy_rises
+    from physdl.pde import cahn_hilliard as ch
+
+    phi0 = ch.perlin_state((32, 32), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    energy = ch.free_energy(ch.reference(phi0, 6, tau=0.5))
+    assert float(energy_rises(energy).max()) <= 0.0
+    assert float(energy_rises(energy.flip(1)).min()) >= 0.0 and float(energy_rises(energy.flip(1)).max()) > 0
+    with pytest.raises(ValueError, match="at least two frames"):
+        energy_rises(energy[:, :1])
+
+
+def test_the_equivariant_recipe_covers_all_compositions_and_shapes_and_trains(tmp_path, monkeypatch):
+    from physdl.crnn import training
+
+    config = training.equivariant_config()
+    assert config.arch.potential and config.arch.symmetric and config.arch.conservative
+    assert all(d.mean_range == (0.05, 0.95) for d in (*config.data, *config.validation))
+    assert [d.shapes for d in config.data].count(1.0) == 1 and [d.shapes for d in config.validation].count(1.0) == 1
+    base = training.TrainingConfig()
+    assert len(config.data) == len(base.data) + 1 and config.steps == base.steps
+    assert [d.burn_in for d in config.data[:-1]] == [d.burn_in for d in base.data]  # same sets, broader means
+    with pytest.raises(TypeError, match="base must be a TrainingConfig"):
+        training.equivariant_config("default")
+    # the command trains it at the quick size, and the weights load as the symmetric model
+    monkeypatch.setenv("PHYSDL_PROFILE", "quick")
+    monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PHYSDL_PROGRESS", "0")
+    training.main(["--equivariant", "--out", str(tmp_path / "eq.pt"), "--steps", "4"])
+    net, _ = training.load_weights(tmp_path / "eq.pt")
+    assert type(net).__name__ == "PotentialCRNN" and net.arch.symmetric
+    with pytest.raises(SystemExit):
+        training.main(["--equivariant", "--non-conservative", "--out", str(tmp_path / "x.pt")])
+
+
+def test_long_horizon_runs_network_and_solver_side_by_side_and_scores_them():
+    from physdl.crnn import build
+    from physdl.crnn.evaluation import centre_of_mass, long_horizon
+    from physdl.crnn.model import CRNNArchitecture
+    from physdl.pde import cahn_hilliard as ch
+
+    torch.manual_seed(0)
+    net = build(CRNNArchitecture(hidden_channels=4, layers=1, potential=True, symmetric=True))
+    states = torch.cat([ch.ellipsoid_state((16, 16, 16), (5.0, 4.0, 3.5), (7.3, 8.6, 6.1)),
+                        ch.slab_state((16, 16, 16), 6.0, axis=1, centre=7.0)])
+    run = long_horizon(net, states, 12, save_every=5)
+    assert run.steps.tolist() == [0, 5, 10, 12] and run.dx == 2.0
+    assert run.network.shape == run.solver.shape == (2, 4, 1, 8, 8, 8)
+    torch.testing.assert_close(run.network[:, 0], run.solver[:, 0])  # one start, downsampled
+    scores = run.scores(start=5)
+    assert set(scores) == {"energy_rise", "energy_error", "centre_error", "fraction_error", "mean_drift"}
+    assert all(v.shape == (2,) and bool(torch.isfinite(v).all()) for v in scores.values())
+    assert float(scores["mean_drift"].max()) < 1e-5  # conservative by construction, even untrained
+    # the slab has a centre only along its normal (axis 1); the other axes read 0
+    centre = centre_of_mass(run.solver[1:, :1])[0, 0]
+    assert float(centre[0]) == 0.0 and float(centre[2]) == 0.0 and abs(float(centre[1]) - 3.5) < 0.05
+    with pytest.raises(ValueError, match="fewer than two saved frames"):
+        run.scores(start=11)

@@ -461,7 +461,7 @@ def slab_state(shape: Sequence[int], width: float, axis: int = 0, centre: float 
 
 def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHilliard = CahnHilliard(),
               dt: float = 1.25e-3, switch_time: float | None = None, dt_late: float = 0.05,
-              progress: bool = False) -> torch.Tensor:
+              progress: bool = False, save_every: int = 1) -> torch.Tensor:
     """Frames ``tau`` apart from the explicit solver, optionally semi-implicit after ``switch_time``.
 
     Long coarsening runs cost ``tau / dt = 400`` explicit steps per frame; late in the
@@ -470,13 +470,18 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
     the explicit solver throughout. The switch is a :class:`~physdl.pde.stepper.Switched`
     stepper of two frame-interval steppers.
 
+    ``save_every`` keeps every ``save_every``-th frame (and always the last), so a long run
+    need not hold all its frames.
+
     Returns:
-        ``(batch, frames, 1, *space)``.
+        ``(batch, frames, 1, *space)`` (with ``save_every``: the first frame, every
+        ``save_every``-th after it, and the last).
 
     Used in :ref:`07-crnn-validation-against-the-solver`.
     """
     _check_field(phi0, "phi0")
     frames, tau, dt = check_int(frames, "frames", 1), positive_float(tau, "tau"), as_dt(dt)
+    save_every = check_int(save_every, "save_every", 1)
     dt_late = positive_float(dt_late, "dt_late")
     if switch_time is not None:
         switch_time = finite_float(switch_time, "switch_time")
@@ -496,5 +501,5 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
         late = Substepped(SemiImplicitStepper(shape, dt_late, model), late_steps)
         schedule = [(explicit, max(1, round(switch_time / tau))), (late, None)]
     with torch.no_grad():
-        return rollout(Switched(schedule), phi0, frames - 1, check_every=1, progress=progress,
-                       description="Cahn-Hilliard")
+        return rollout(Switched(schedule), phi0, frames - 1, save_every, check_every=1, progress=progress,
+                       description="Cahn-Hilliard", keep_last=True)
