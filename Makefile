@@ -58,7 +58,7 @@ THREADS_ENV = $(if $(TORCH_THREADS),OMP_NUM_THREADS=$(TORCH_THREADS))
 UNIT_WORKERS ?= 2
 
 unit: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -n $(UNIT_WORKERS) tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -n $(UNIT_WORKERS) --durations=10 tests
 
 # nbval runs the generated Colab notebooks, with physdl's device check on (physdl.devicecheck:
 # its entry points run with the default device set to "meta", so a tensor made without a

@@ -572,3 +572,8 @@ def test_long_horizon_runs_network_and_solver_side_by_side_and_scores_them():
     assert float(centre[0]) == 0.0 and float(centre[2]) == 0.0 and abs(float(centre[1]) - 3.5) < 0.05
     with pytest.raises(ValueError, match="fewer than two saved frames"):
         run.scores(start=11)
+    # a second network beside the same solver frames
+    other = long_horizon(build(CRNNArchitecture(hidden_channels=4, layers=1)), states, 12, save_every=5, solver=run)
+    assert other.solver is run.solver and not torch.equal(other.network, run.network)
+    with pytest.raises(ValueError, match="same start, steps"):
+        long_horizon(net, states, 10, save_every=5, solver=run)

@@ -294,13 +294,15 @@ class LongHorizon:
 
 def long_horizon(net: torch.nn.Module, phi0: torch.Tensor, steps: int, save_every: int = 10, factor: int = 2,
                  model: ch.CahnHilliard = ch.CahnHilliard(), switch_time: float = 5.0, dt_late: float = 0.05,
-                 progress: bool = False) -> LongHorizon:
+                 progress: bool = False, solver: LongHorizon | None = None) -> LongHorizon:
     """Roll ``net`` out for ``steps`` network steps (each ``net.dt``, the frame interval) from
     the solver-grid state ``phi0`` ``(batch, 1, *space)`` downsampled by ``factor``, beside the
     solver from ``phi0`` (explicit up to ``switch_time``, then semi-implicit with ``dt_late``:
     :func:`physdl.pde.cahn_hilliard.reference`), keeping every ``save_every``-th frame of both.
 
-    Runs on ``phi0``'s device; the frames come back on the CPU.
+    Runs on ``phi0``'s device; the frames come back on the CPU. ``solver``: an earlier run
+    from the same ``phi0`` and sizes whose solver frames are reused (another network beside
+    the same reference, at the cost of the network alone).
 
     Used in :ref:`07-crnn-long-horizon-new-shapes`.
     """
@@ -311,10 +313,15 @@ def long_horizon(net: torch.nn.Module, phi0: torch.Tensor, steps: int, save_ever
         raise ValueError(f"phi0 must be (batch, 1, *space) in 2D or 3D, got {getattr(phi0, 'shape', type(phi0).__name__)}")
     dims = phi0.dim() - 2
     tau = float(net.dt)
-    solver = ch.reference(phi0, steps + 1, tau, model, switch_time=switch_time, dt_late=dt_late,
-                          progress=progress, save_every=save_every)
-    solver = downsample(solver, factor, dims).cpu()
     start = downsample(phi0[:, None], factor, dims)[:, 0]
     frames, index = net.rollout(start, steps, save_every=save_every, progress=progress)
-    return LongHorizon(torch.as_tensor(index), frames.cpu(), solver, model.dx * factor)
+    index = torch.as_tensor(index)
+    if solver is not None:
+        if not isinstance(solver, LongHorizon) or not torch.equal(solver.steps, index) \
+                or solver.solver.shape != frames.shape or solver.dx != model.dx * factor:
+            raise ValueError("solver must be a LongHorizon of the same start, steps, save_every and factor")
+        return LongHorizon(index, frames.cpu(), solver.solver, solver.dx)
+    reference = ch.reference(phi0, steps + 1, tau, model, switch_time=switch_time, dt_late=dt_late,
+                             progress=progress, save_every=save_every)
+    return LongHorizon(index, frames.cpu(), downsample(reference, factor, dims).cpu(), model.dx * factor)
 

@@ -45,7 +45,10 @@ Hidden = list[torch.Tensor]
 
 @dataclass(frozen=True)
 class CRNNArchitecture:
-    """Sizes of the network (the paper's: 2 layers of 10 channels, 3x3x3 kernels, 3D)."""
+    """Sizes of the network (the paper's: 2 layers of 10 channels, 3x3x3 kernels, 3D).
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
+    """
 
     hidden_channels: int = 10
     layers: int = 2
@@ -255,6 +258,8 @@ class PotentialCRNN(_CRNN):
     carries the mobility and the interval), so the mean of phi is kept to rounding, like the
     divergence head, and constants in ``m`` do nothing. With ``arch.symmetric`` the network is
     equivariant to the grid's reflections and axis permutations by construction.
+
+    Explained in :ref:`07-crnn-long-horizon-new-shapes`.
     """
 
     def __init__(self, arch: CRNNArchitecture = CRNNArchitecture(potential=True, symmetric=True), dt: float = 0.5) -> None:
@@ -287,7 +292,10 @@ def _check_arch(arch: object) -> CRNNArchitecture:
 
 
 def build(arch: CRNNArchitecture = CRNNArchitecture()) -> _CRNN:
-    """The network for ``arch``: potential, conservative (divergence) or non-conservative head."""
+    """The network for ``arch``: potential, conservative (divergence) or non-conservative head.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
+    """
     _check_arch(arch)
     if arch.potential:
         return PotentialCRNN(arch)

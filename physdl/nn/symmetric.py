@@ -45,6 +45,8 @@ def kernel_orbits(kernel_size: int, dims: int) -> tuple[torch.Tensor, int]:
     Returns:
         ``(index, count)``: ``index`` is a ``(kernel_size,) * dims`` long tensor, the orbit
         number of each cell (0 is the centre), and ``count`` the number of orbits.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
     """
     kernel_size, dims = check_int(kernel_size, "kernel_size", 1), check_int(dims, "dims", 1, 3)
     if kernel_size % 2 == 0:
@@ -73,6 +75,8 @@ class SymmetricConv(nn.Module):
     The weights are drawn like torch's default for a convolution with the same fan-in
     (uniform in ``+-1/sqrt(in_channels k^d)``), so a symmetric network starts at the scale of
     an unconstrained one.
+
+    Explained in :ref:`07-crnn-long-horizon-new-shapes`.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, dims: int = 3,
@@ -120,6 +124,8 @@ def grid_symmetries(dims: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """The ``2^d d!`` signed axis permutations as ``(permutation, flipped axes)``, identity first.
 
     Apply one to a field ``(batch, channels, *space)`` with :func:`apply_symmetry`.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
     """
     dims = check_int(dims, "dims", 1, 3)
     out = []
@@ -131,7 +137,10 @@ def grid_symmetries(dims: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
 
 def apply_symmetry(field: torch.Tensor, symmetry: tuple[tuple[int, ...], tuple[int, ...]]) -> torch.Tensor:
     """``field`` ``(batch, channels, *space)`` with its spatial axes permuted, then flipped
-    (``symmetry`` from :func:`grid_symmetries`). A flip maps cell ``i`` to ``n - 1 - i``."""
+    (``symmetry`` from :func:`grid_symmetries`). A flip maps cell ``i`` to ``n - 1 - i``.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
+    """
     if not isinstance(field, torch.Tensor):
         raise TypeError(f"field must be a torch.Tensor, got {type(field).__name__}")
     if not (isinstance(symmetry, tuple) and len(symmetry) == 2 and all(isinstance(p, tuple) for p in symmetry)):

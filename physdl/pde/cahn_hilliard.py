@@ -427,6 +427,8 @@ def ellipsoid_state(shape: Sequence[int], radii: Sequence[float], centre: Sequen
     ``(rho - 1) / |grad rho|``, ``rho = |x / radii|``, exact on the axes; the flow relaxes the
     rest within a few time units. With unequal radii and an off-centre ``centre`` the state is
     symmetric about no grid plane.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
     """
     shape = check_grid_shape(shape, "shape", dims=(2, 3))
     if isinstance(radii, (str, bytes)) or not hasattr(radii, "__len__") or len(radii) != len(shape):
@@ -445,7 +447,10 @@ def slab_state(shape: Sequence[int], width: float, axis: int = 0, centre: float 
                epsilon: float = 3.0, dtype=torch.float32) -> torch.Tensor:
     """A slab of phase ``phi = 1``, ``width`` cells thick across ``axis`` (two flat interfaces on
     the periodic grid), centred at ``centre`` along that axis (default the box centre):
-    ``(1, 1, *shape)``. A flat slab is a steady state of Cahn-Hilliard flow."""
+    ``(1, 1, *shape)``. A flat slab is a steady state of Cahn-Hilliard flow.
+
+    Used in :ref:`07-crnn-long-horizon-new-shapes`.
+    """
     shape = check_grid_shape(shape, "shape", dims=(2, 3))
     axis = check_axis(axis, len(shape))
     width = positive_float(width, "width")
