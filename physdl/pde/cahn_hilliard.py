@@ -169,14 +169,35 @@ def _grid_for(grid: Grid | Sequence[int], model: CahnHilliard) -> Grid:
     return grid
 
 
+def _periodic_laplacian(u: torch.Tensor, dims: int, inverse_dx2: float) -> torch.Tensor:
+    """The compact laplacian of :func:`physdl.ops.laplacian` on a periodic grid with one spacing,
+    summed as ``(sum of the 2 d neighbours - 2 d u) / dx^2``: about half the tensor passes of the
+    general stencil, which the explicit solver's many small steps feel."""
+    total = -2 * dims * u
+    for axis in range(2, 2 + dims):
+        total = total + u.roll(1, axis) + u.roll(-1, axis)
+    return total * inverse_dx2
+
+
+def _explicit_update(phi: torch.Tensor, dt_mobility: float, epsilon: float, inverse_dx2: float) -> torch.Tensor:
+    """``phi + dt M lap(mu)`` with ``mu = g'(phi) - epsilon lap(phi)``, unchecked: the kernel of
+    :func:`explicit_step` and of :class:`ExplicitStepper` (which may compile it)."""
+    dims = phi.dim() - 2
+    mu = (36.0 / epsilon) * phi * (1 - phi) * (1 - 2 * phi) - epsilon * _periodic_laplacian(phi, dims, inverse_dx2)
+    return phi + dt_mobility * _periodic_laplacian(mu, dims, inverse_dx2)
+
+
 def explicit_step(phi: torch.Tensor, dt: float, model: CahnHilliard = CahnHilliard()) -> torch.Tensor:
     """One forward-Euler step ``phi + dt M lap(mu)``; conserves the mean of ``phi`` exactly.
 
     The caller is responsible for ``dt`` (see :func:`check_stability`); :class:`ExplicitStepper`
-    checks it once when it is made. ``phi`` is ``(batch, 1, *space)``, 2D or 3D.
+    checks it once when it is made. ``phi`` is ``(batch, 1, *space)``, 2D or 3D. The result
+    equals ``phi + dt M laplacian(chemical_potential(phi))`` up to rounding (the neighbours are
+    summed in another order).
     """
     dt, model = as_dt(dt), _check_model(model)
-    return phi + dt * model.mobility * laplacian(chemical_potential(phi, model), model.dx)
+    _check_field(phi)
+    return _explicit_update(phi, dt * model.mobility, model.epsilon, 1.0 / model.dx**2)
 
 
 class ExplicitStepper(Stepper):
@@ -186,14 +207,24 @@ class ExplicitStepper(Stepper):
         grid: periodic 2D or 3D :class:`Grid` with spacing ``model.dx`` (or its shape).
         dt: time step, at most :func:`stability_limit` (checked here).
         model: the parameters.
+        compile: step through ``torch.compile`` of the update, which fuses its dozen-odd tensor
+            passes into one loop over the grid per laplacian (on a CPU about six times faster
+            for a ``(16, 1, 32, 32, 32)`` batch after a compilation of some 20 s; it needs a
+            C++ compiler there). The result equals the eager step's up to rounding. Worth it
+            for data generation (millions of steps), not for a few hundred.
 
     Explained in :ref:`07-crnn-cahn-hilliard-flow`.
     """
 
     channels = 1
 
-    def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard()) -> None:
+    def __init__(self, grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(),
+                 compile: bool = False) -> None:
         self.grid, self.dt, self.model = _grid_for(grid, model), as_dt(dt), model
+        if not isinstance(compile, bool):
+            raise TypeError(f"compile must be True or False, got {compile!r}")
+        self.compile = compile
+        self._update = torch.compile(_explicit_update, dynamic=False) if compile else _explicit_update
         self.check_time_step()
 
     def stability_limit(self, state: torch.Tensor | None = None) -> float | None:
@@ -205,7 +236,8 @@ class ExplicitStepper(Stepper):
                 "or use the semi-implicit stepper")
 
     def step(self, state: torch.Tensor) -> torch.Tensor:
-        return explicit_step(state, self.dt, self.model)
+        _check_field(state, "state")
+        return self._update(state, self.dt * self.model.mobility, self.model.epsilon, 1.0 / self.model.dx**2)
 
 
 class SemiImplicitStepper(Stepper):
@@ -257,11 +289,12 @@ class SemiImplicitStepper(Stepper):
 
 
 def stepper(grid: Grid | Sequence[int], dt: float, model: CahnHilliard = CahnHilliard(), method: str = "explicit",
-            stabilization: float = 0.0) -> Stepper:
-    """The :class:`ExplicitStepper` or :class:`SemiImplicitStepper` for ``method``."""
+            stabilization: float = 0.0, compile: bool = False) -> Stepper:
+    """The :class:`ExplicitStepper` or :class:`SemiImplicitStepper` for ``method``; ``compile``
+    compiles the explicit one (see :class:`ExplicitStepper`; the semi-implicit one's FFTs gain little)."""
     check_choice(method, "method", METHODS)
     if method == "explicit":
-        return ExplicitStepper(grid, dt, model)
+        return ExplicitStepper(grid, dt, model, compile)
     return SemiImplicitStepper(grid, dt, model, stabilization)
 
 
@@ -404,7 +437,7 @@ def torus_state(shape: Sequence[int], major: float, minor: float, epsilon: float
 def _periodic_offsets(shape: Sequence[int], centre: Sequence[float]) -> list[torch.Tensor]:
     """Per axis, the offset of every cell from ``centre`` on the periodic grid (nearest image),
     in grid units, in ``[-n/2, n/2)``."""
-    axes = [torch.arange(n, dtype=torch.float64) for n in shape]
+    axes = [torch.arange(n, dtype=torch.float64, device="cpu") for n in shape]
     grids = torch.meshgrid(*axes, indexing="ij")
     return [torch.remainder(g - c + n / 2, n) - n / 2 for g, c, n in zip(grids, centre, shape)]
 
@@ -439,7 +472,7 @@ def ellipsoid_state(shape: Sequence[int], radii: Sequence[float], centre: Sequen
     x = _periodic_offsets(shape, centre)
     rho = torch.sqrt(sum((xi / a) ** 2 for xi, a in zip(x, radii)))
     slope = torch.sqrt(sum(xi ** 2 / a ** 4 for xi, a in zip(x, radii))) / rho.clamp_min(1e-12)
-    distance = torch.where(rho > 0, (rho - 1) / slope.clamp_min(1e-12), -torch.tensor(min(radii), dtype=torch.float64))
+    distance = torch.where(rho > 0, (rho - 1) / slope.clamp_min(1e-12), -min(radii))
     return _profile(distance, epsilon).to(dtype)[None, None]
 
 
@@ -466,7 +499,7 @@ def slab_state(shape: Sequence[int], width: float, axis: int = 0, centre: float 
 
 def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHilliard = CahnHilliard(),
               dt: float = 1.25e-3, switch_time: float | None = None, dt_late: float = 0.05,
-              progress: bool = False, save_every: int = 1) -> torch.Tensor:
+              progress: bool = False, save_every: int = 1, compile: bool = False) -> torch.Tensor:
     """Frames ``tau`` apart from the explicit solver, optionally semi-implicit after ``switch_time``.
 
     Long coarsening runs cost ``tau / dt = 400`` explicit steps per frame; late in the
@@ -476,7 +509,8 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
     stepper of two frame-interval steppers.
 
     ``save_every`` keeps every ``save_every``-th frame (and always the last), so a long run
-    need not hold all its frames.
+    need not hold all its frames. ``compile`` compiles the explicit steps
+    (:class:`ExplicitStepper`).
 
     Returns:
         ``(batch, frames, 1, *space)`` (with ``save_every``: the first frame, every
@@ -496,7 +530,7 @@ def reference(phi0: torch.Tensor, frames: int, tau: float = 0.5, model: CahnHill
     if steps < 1 or abs(steps * dt - tau) > 1e-9 * tau:
         raise ValueError(f"tau = {tau:g} is not a whole number of steps dt = {dt:g}")
     shape = tuple(phi0.shape[2:])
-    explicit = Substepped(ExplicitStepper(shape, dt, model), steps)
+    explicit = Substepped(ExplicitStepper(shape, dt, model, compile), steps)
     if switch_time is None or switch_time >= (frames - 1) * tau:
         schedule = [(explicit, None)]
     else:
