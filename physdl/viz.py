@@ -190,12 +190,13 @@ def animate(frames: torch.Tensor | np.ndarray, title: str = "", interval: int = 
 _GLUED: dict[str, Any] = {}
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the book's ``{glue}`` roles and for :func:`glued`.
 
     In a book build ``myst_nb.glue`` records it for the prose. Everywhere the value is also kept
     in this process, so that the generated Colab notebooks can show it (with :func:`glued`)
-    next to the prose that quotes it. Returns ``value``.
+    next to the prose that quotes it. Returns nothing, so that a cell ending in a glue shows no
+    stray value under it.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a glued value needs a non-empty name, got {name!r}")
@@ -203,9 +204,8 @@ def glue(name: str, value, display: bool = False):
     try:
         from myst_nb import glue as _glue
     except ImportError:
-        return value
+        return
     _glue(name, value, display=display)
-    return value
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ def test_animation_is_standalone_html():
         viz.animate(torch.rand(6, 6))
 
 
-def test_glue_returns_value_outside_a_book_build():
-    assert viz.glue("x", 3.5) == 3.5
+def test_glue_keeps_the_value_and_returns_nothing_to_echo():
+    assert viz.glue("x", 3.5) is None
+    assert viz.glued("x").rows == (("x", "3.5"),)
 
 
 def test_predicted_vs_true_checks_shapes():
