@@ -1,7 +1,8 @@
 # Two commands do all the set-up:
 #   make book   build the executed book into _build/html (default profile); a rebuild executes
 #               only the chapters whose code changed, or all of them when physdl/ changed
-#   make test   unit tests, every Colab notebook under nbval (quick profile), and the book build
+#   make test   unit tests, every Colab notebook under nbval (quick profile), the book build and
+#               a check of its HTML for rendering defects (book/check_html.py)
 #   make colab  regenerate notebooks/ (the Colab notebooks) from the chapters in book/
 # Both create a virtual environment in .venv and install what they need into it.
 #   make bench  the performance appendix's benchmarks, with the peers of
@@ -48,6 +49,7 @@ book: install
 # threads each (the chapters' small tensors leave a second thread mostly idle).
 test: unit
 	$(MAKE) --no-print-directory -j2 --output-sync=target notebooks book-quick TORCH_THREADS=1
+	$(BIN)/python book/check_html.py _build/quick/_build/html
 
 # Torch threads of each executed notebook (empty: torch's default, one per core).
 TORCH_THREADS ?=
