@@ -6,6 +6,8 @@ to the notebook, so the same code works in Jupyter, in the built book and in scr
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -226,6 +228,20 @@ class GluedValues:
     def __repr__(self) -> str:
         width = max((len(name) for name, _ in self.rows), default=0)
         return "\n".join(f"{name:<{width}} = {value}" for name, value in self.rows)
+
+
+def speed_phrase(ratio: float, digits: int = 2) -> str:
+    """A speed ratio (the other's time over ours) as prose: ``"3.2 times faster"`` above 1,
+    ``"2.3 times slower"`` below (the inverse), so that a loss never reads as "0.4 times less".
+
+    Used in :ref:`07-crnn-speed-measured-side-by-side`.
+    """
+    ratio = float(ratio)
+    if not math.isfinite(ratio) or ratio <= 0:
+        raise ValueError(f"a speed ratio must be positive and finite, got {ratio}")
+    if ratio >= 1:
+        return f"{ratio:.{digits}g} times faster"
+    return f"{1 / ratio:.{digits}g} times slower"
 
 
 def _formatted(value, spec: str) -> str:

@@ -56,10 +56,14 @@ def isosurface(ax, volume, level: float = 0.5, color: str = "tab:red", title: st
     n = a.shape
     if a.min() < level < a.max():
         verts, faces, normals, _ = marching_cubes(a, level)
-        light = np.clip(normals @ np.array([0.4, 0.3, 0.85]), 0.15, 1.0)
+        # Two-sided diffuse light plus an ambient part: marching cubes' normals point towards
+        # larger values, away from the viewer on half of the surface, which one-sided light
+        # left black. Edges take the face colour, so no background shows through the seams.
+        direction = np.array([0.4, 0.3, 0.85]) / np.linalg.norm([0.4, 0.3, 0.85])
+        light = 0.35 + 0.65 * np.abs(normals @ direction)
         base = np.array(plt.matplotlib.colors.to_rgb(color))
-        shade = light[faces].mean(axis=1)[:, None] * base
-        mesh = Poly3DCollection(verts[faces], facecolors=shade, edgecolor="none")
+        shade = np.clip(light[faces].mean(axis=1)[:, None] * base, 0.0, 1.0)
+        mesh = Poly3DCollection(verts[faces], facecolors=shade, edgecolors=shade, linewidths=0.2)
         ax.add_collection3d(mesh)
     ax.set_xlim(0, n[0] - 1)
     ax.set_ylim(0, n[1] - 1)

@@ -35,6 +35,14 @@ def test_animation_is_standalone_html():
         viz.animate(torch.rand(6, 6))
 
 
+def test_speed_phrase_says_slower_for_a_loss():
+    assert viz.speed_phrase(3.21) == "3.2 times faster"
+    assert viz.speed_phrase(0.44) == "2.3 times slower"
+    assert viz.speed_phrase(1.0) == "1 times faster"
+    with pytest.raises(ValueError, match="positive and finite"):
+        viz.speed_phrase(0.0)
+
+
 def test_glue_keeps_the_value_and_returns_nothing_to_echo():
     assert viz.glue("x", 3.5) is None
     assert viz.glued("x").rows == (("x", "3.5"),)
