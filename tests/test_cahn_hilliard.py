@@ -555,7 +555,10 @@ def test_the_equivariant_recipe_covers_all_compositions_and_shapes_and_trains(tm
     monkeypatch.setenv("PHYSDL_PROFILE", "quick")
     monkeypatch.setenv("PHYSDL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PHYSDL_PROGRESS", "0")
-    training.main(["--equivariant", "--out", str(tmp_path / "eq.pt"), "--steps", "4"])
+    compiled = []  # --compile-solver reaches the explicit solver of the data generation
+    monkeypatch.setattr(torch, "compile", lambda fn, **options: compiled.append(fn.__name__) or fn)
+    training.main(["--equivariant", "--compile-solver", "--out", str(tmp_path / "eq.pt"), "--steps", "4"])
+    assert "_explicit_update" in compiled
     net, _ = training.load_weights(tmp_path / "eq.pt")
     assert type(net).__name__ == "PotentialCRNN" and net.arch.symmetric
     with pytest.raises(SystemExit):
