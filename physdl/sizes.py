@@ -65,6 +65,9 @@ class BurgersPINNChapter:
             float64 BFGS and SSBroyden on fixed points by at least this factor (the chapter's
             claims about self-scaling and redrawn points); 0: not checked (a race of a few
             steps is too short to rank them).
+        min_precision_gain: float64 SSBroyden must end more than this factor below float32
+            SSBroyden after as many steps; 0: not checked (after the quick profile's dozen
+            steps either may be ahead, depending on rounding and thread count).
     """
 
     method: BurgersPINNConfig
@@ -74,6 +77,7 @@ class BurgersPINNChapter:
     max_precise_error: float
     max_precise_nu_error: float
     min_race_gain: float = 0.0
+    min_precision_gain: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,7 @@ def _burgers_pinn() -> dict[str, Any]:
                                     max_precise_error=0.1, max_precise_nu_error=0.5),
         "default": BurgersPINNChapter(default, max_lecture_mae=0.3, max_forward_error=1e-2,
                                       max_nu_error=0.05, max_precise_error=2e-4, max_precise_nu_error=1e-4,
-                                      min_race_gain=2.0),
+                                      min_race_gain=2.0, min_precision_gain=1.0),
     }
 
 

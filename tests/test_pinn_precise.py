@@ -60,17 +60,20 @@ def test_quasi_newton_in_fit_resumes_bit_identically(tmp_path) -> None:
         assert torch.equal(a, b)
 
 
-def test_train_pinn_with_a_dense_update_beats_lbfgs_on_a_tiny_precise_problem() -> None:
+def test_train_pinn_with_a_dense_update_lowers_the_loss_faster_than_lbfgs_on_a_tiny_precise_problem() -> None:
+    """The loss, which the optimisers minimise, not the error on the scoring grid: on a network
+    this small the error after a dozen steps is a coin flip that the thread count decides
+    (SSBroyden ahead on two threads, behind on one), the loss is not (ahead by 1.9x or more on both)."""
     cfg = BP.BurgersPINNConfig(hidden=(8, 8), precise_collocation=200, precise_adam_steps=50, precise_every=2)
-    errors = {}
+    final = {}
     for optimizer in ("lbfgs", "ssbroyden"):
         torch.manual_seed(0)
         loss = BP.precise_problem(cfg)
         BP.warm_up(loss, cfg, progress=False)
-        history = BP.refine(loss, cfg, optimizer, steps=6, progress=False)
-        assert len(history.loss) == 6 and all(math.isfinite(v) for v in history.loss)
-        errors[optimizer] = max(BP.scoring_errors(loss.model))
-    assert errors["ssbroyden"] < errors["lbfgs"]
+        history = BP.refine(loss, cfg, optimizer, steps=12, progress=False)
+        assert len(history.loss) == 12 and all(math.isfinite(v) for v in history.loss)
+        final[optimizer] = history.loss[-1]
+    assert final["ssbroyden"] < 0.75 * final["lbfgs"], final
 
 
 def test_error_trace_pauses_while_scoring() -> None:
