@@ -82,6 +82,12 @@ def test_a_figure_shown_as_text_and_an_image_without_source_are_missing_figures(
     assert _kinds(_site(tmp_path, body)) == ["missing-figure", "missing-figure"]
 
 
+def test_an_animation_frame_filled_by_its_script_is_not_missing(tmp_path: Path) -> None:
+    animation = '<div class="animation"><img id="_anim_img1"/></div><script>var img = document.getElementById("_anim_img1");</script>'
+    assert _kinds(_site(tmp_path / "animation", animation)) == []
+    assert _kinds(_site(tmp_path / "orphan", '<div class="animation"><img id="_anim_img2"/></div>')) == ["missing-figure"]
+
+
 def test_code_and_navigation_are_not_prose(tmp_path: Path) -> None:
     body = "<pre>viz.glue('x', 1)  # {glue:text}`x` costs $5 and $6</pre><p><code>| a | b |</code></p>"
     assert _kinds(_site(tmp_path, body)) == []
