@@ -593,3 +593,22 @@ def test_long_horizon_runs_network_and_solver_side_by_side_and_scores_them():
     assert other.solver is run.solver and not torch.equal(other.network, run.network)
     with pytest.raises(ValueError, match="same start, steps"):
         long_horizon(net, states, 10, save_every=5, solver=run)
+    with pytest.raises(ValueError, match="same start, steps"):
+        long_horizon(net, states.flip(0), 12, save_every=5, solver=run)  # another start, same sizes
+
+
+def test_equivariance_error_is_rounding_for_the_symmetric_model_and_not_for_a_plain_one():
+    from physdl.crnn import build
+    from physdl.crnn.evaluation import equivariance_error
+    from physdl.crnn.model import CRNNArchitecture
+    from physdl.pde import cahn_hilliard as ch
+
+    torch.manual_seed(0)
+    state = ch.ellipsoid_state((8, 8, 8), (3.0, 2.5, 2.0), (3.3, 4.6, 3.1), dtype=torch.float64)
+    symmetric = build(CRNNArchitecture(hidden_channels=4, layers=1, potential=True, symmetric=True))
+    plain = build(CRNNArchitecture(hidden_channels=4, layers=1))
+    assert equivariance_error(symmetric, state, steps=3) < 1e-12
+    assert equivariance_error(plain, state, steps=3) > 1e-6
+    assert next(symmetric.parameters()).dtype == torch.float32  # the model itself is left as it is
+    with pytest.raises(ValueError, match="one state"):
+        equivariance_error(symmetric, state.expand(2, -1, -1, -1, -1))

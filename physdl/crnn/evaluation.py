@@ -213,6 +213,32 @@ def centre_of_mass(sequence: torch.Tensor) -> torch.Tensor:
     return torch.stack(centres, dim=-1)
 
 
+def equivariance_error(net: torch.nn.Module, phi0: torch.Tensor, steps: int = 10) -> float:
+    """Largest ``|rollout(S phi0) - S rollout(phi0)|`` over the grid's symmetries ``S``
+    (:func:`physdl.nn.grid_symmetries`: 48 in 3D), after ``steps`` network steps.
+
+    Runs on a float64 copy of ``net`` on the CPU (float64 shows rounding, not the network, at
+    about 1e-15; MPS has no float64), so ``net`` itself is left as it is. ``phi0`` is
+    ``(1, 1, *space)`` on the network grid, best a state symmetric about no grid plane (an
+    off-centre ellipsoid), so that every symmetry moves it.
+
+    Explained in :ref:`07-crnn-long-horizon-new-shapes`.
+    """
+    import copy
+
+    from physdl.nn import apply_symmetry, grid_symmetries
+
+    if not isinstance(phi0, torch.Tensor) or phi0.dim() not in (4, 5) or phi0.shape[:2] != (1, 1):
+        raise ValueError(f"phi0 must be one state (1, 1, *space) in 2D or 3D, got {getattr(phi0, 'shape', type(phi0).__name__)}")
+    steps = check_int(steps, "steps", 1)
+    model = copy.deepcopy(net).double().cpu()
+    state = phi0.detach().double().cpu()
+    symmetries = grid_symmetries(state.dim() - 2)
+    moved = model.rollout(torch.cat([apply_symmetry(state, s) for s in symmetries]), steps, save_every=steps)[0][:, -1]
+    plain = model.rollout(state, steps, save_every=steps)[0][:, -1]
+    return max(float((moved[i:i + 1] - apply_symmetry(plain, s)).abs().max()) for i, s in enumerate(symmetries))
+
+
 def periodic_distance(a: torch.Tensor, b: torch.Tensor, period: Sequence[int]) -> torch.Tensor:
     """Euclidean distance between points ``(..., dims)`` on a periodic box (nearest images).
 
@@ -318,7 +344,8 @@ def long_horizon(net: torch.nn.Module, phi0: torch.Tensor, steps: int, save_ever
     index = torch.as_tensor(index)
     if solver is not None:
         if not isinstance(solver, LongHorizon) or not torch.equal(solver.steps, index) \
-                or solver.solver.shape != frames.shape or solver.dx != model.dx * factor:
+                or solver.solver.shape != frames.shape or solver.dx != model.dx * factor \
+                or not torch.allclose(solver.solver[:, 0].double(), start.detach().cpu().double(), atol=1e-6):
             raise ValueError("solver must be a LongHorizon of the same start, steps, save_every and factor")
         return LongHorizon(index, frames.cpu(), solver.solver, solver.dx)
     reference = ch.reference(phi0, steps + 1, tau, model, switch_time=switch_time, dt_late=dt_late,
